@@ -1,0 +1,151 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Stn;
+
+/// <summary>Optimiser used to train the network.</summary>
+public enum StnOptimizer
+{
+    /// <summary>Adam (Kingma and Ba, 2015).</summary>
+    Adam,
+    /// <summary>Stochastic gradient descent with momentum (<see cref="StnClassifyOptions.Momentum"/>).</summary>
+    Sgd,
+}
+
+/// <summary>How the learning rate changes from epoch to epoch.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The learning rate stays at <see cref="StnClassifyOptions.LearningRate"/>.</summary>
+    Constant,
+    /// <summary>Multiplied by <see cref="StnClassifyOptions.LearningRateDecay"/> every
+    /// <see cref="StnClassifyOptions.LearningRateStepEpochs"/> epochs.</summary>
+    Step,
+    /// <summary>Follows half a cosine from <see cref="StnClassifyOptions.LearningRate"/> down to zero over the epochs.</summary>
+    Cosine,
+}
+
+/// <summary>
+/// Options of <see cref="StnClassifyEstimator"/>: the input and output columns, the image geometry, the spatial
+/// transformer, and training. The defaults train a useful model on 28×28 greyscale digits without tuning.
+/// </summary>
+public sealed class StnClassifyOptions
+{
+    /// <summary>Name of the key-typed label column (as produced by <c>MapValueToKey</c>). Default <c>Label</c>.</summary>
+    public string LabelColumnName { get; set; } = DefaultColumnNames.Label;
+
+    /// <summary>
+    /// Name of the image column: either a known-size <c>vector&lt;float&gt;</c> of length
+    /// <see cref="Channels"/> × <see cref="ImageHeight"/> × <see cref="ImageWidth"/> in planar (CHW) order, exactly what
+    /// <c>ExtractPixels</c> produces with its defaults, or an <c>MLImage</c> column (converted with the same conventions:
+    /// values 0–255, planes R, G, B; one channel is the mean of R, G and B; resized bilinearly when its size differs).
+    /// Default <c>Features</c>.
+    /// </summary>
+    public string FeatureColumnName { get; set; } = DefaultColumnNames.Features;
+
+    /// <summary>Name of the output column of class probabilities (<c>vector&lt;float&gt;</c>). Default <c>Score</c>.</summary>
+    public string ScoreColumnName { get; set; } = DefaultColumnNames.Score;
+
+    /// <summary>Name of the output column of the predicted class, key-typed like the label. Default <c>PredictedLabel</c>.</summary>
+    public string PredictedLabelColumnName { get; set; } = DefaultColumnNames.PredictedLabel;
+
+    /// <summary>
+    /// Name of the output column holding the learned warp θ per row, in normalised coordinates: 6 floats (2×3,
+    /// row-major) for every <see cref="TransformKind"/> but <see cref="TransformKind.Projective"/>, which gives 9 (3×3).
+    /// An output pixel at normalised (x, y) reads the input at θ·(x, y, 1) (divided by the third component for a 3×3 θ).
+    /// Default <c>Warp</c>.
+    /// </summary>
+    public string WarpColumnName { get; set; } = "Warp";
+
+    /// <summary>
+    /// Name of an output column for the rectified image V (planar <c>vector&lt;float&gt;</c> of
+    /// <see cref="Channels"/> × <see cref="OutputHeight"/> × <see cref="OutputWidth"/>, same value range as the input),
+    /// or <c>null</c> (the default) to leave it out.
+    /// </summary>
+    public string? RectifiedImageColumnName { get; set; }
+
+    /// <summary>Height of the input images in pixels. Default 28.</summary>
+    public int ImageHeight { get; set; } = 28;
+
+    /// <summary>Width of the input images in pixels. Default 28.</summary>
+    public int ImageWidth { get; set; } = 28;
+
+    /// <summary>Number of colour channels of the input images (1 for greyscale, 3 for RGB). Default 1.</summary>
+    public int Channels { get; set; } = 1;
+
+    /// <summary>Height of the rectified image the sampler produces and the classifier reads; <c>null</c> (default) uses
+    /// <see cref="ImageHeight"/>.</summary>
+    public int? OutputHeight { get; set; }
+
+    /// <summary>Width of the rectified image; <c>null</c> (default) uses <see cref="ImageWidth"/>.</summary>
+    public int? OutputWidth { get; set; }
+
+    /// <summary>Family of transforms the localisation net regresses. Default <see cref="TransformKind.Affine"/>.</summary>
+    public TransformKind Transform { get; set; } = TransformKind.Affine;
+
+    /// <summary>How the sampler interpolates the input. Default <see cref="SamplingMode.Bilinear"/>.</summary>
+    public SamplingMode Sampling { get; set; } = SamplingMode.Bilinear;
+
+    /// <summary>What the sampler reads outside the input. Default <see cref="PaddingMode.Zeros"/>.</summary>
+    public PaddingMode Padding { get; set; } = PaddingMode.Zeros;
+
+    /// <summary>
+    /// Coordinate convention of the grid. <c>false</c> (default): −1 and 1 are the outer edges of the border pixels,
+    /// pixel j's centre is at (2j + 1)/W − 1. <c>true</c>: −1 and 1 are the centres of the border pixels.
+    /// </summary>
+    public bool AlignCorners { get; set; }
+
+    /// <summary>
+    /// <c>true</c> (default) trains the spatial transformer in front of the classifier; <c>false</c> trains the same
+    /// classifier on the input directly (the warp column is then the identity), the honest baseline.
+    /// </summary>
+    public bool UseSpatialTransformer { get; set; } = true;
+
+    /// <summary>Number of passes over the training data. Default 10.</summary>
+    public int Epochs { get; set; } = 10;
+
+    /// <summary>Number of images per training step. Default 64.</summary>
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Initial learning rate. Default 0.001.</summary>
+    public float LearningRate { get; set; } = 1e-3f;
+
+    /// <summary>Optimiser. Default <see cref="StnOptimizer.Adam"/>.</summary>
+    public StnOptimizer Optimizer { get; set; } = StnOptimizer.Adam;
+
+    /// <summary>Momentum of <see cref="StnOptimizer.Sgd"/>. Default 0.9.</summary>
+    public float Momentum { get; set; } = 0.9f;
+
+    /// <summary>L2 weight decay. Default 0.</summary>
+    public float WeightDecay { get; set; }
+
+    /// <summary>Learning-rate schedule. Default <see cref="LearningRateSchedule.Constant"/>.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
+
+    /// <summary>Epochs between decays for <see cref="LearningRateSchedule.Step"/>. Default 5.</summary>
+    public int LearningRateStepEpochs { get; set; } = 5;
+
+    /// <summary>Factor applied at each decay for <see cref="LearningRateSchedule.Step"/>. Default 0.1.</summary>
+    public float LearningRateDecay { get; set; } = 0.1f;
+
+    /// <summary>
+    /// Optional held-out data with the same schema as the training data. When given, accuracy on it is measured and
+    /// logged after each epoch and the weights of the epoch with the best validation accuracy are kept.
+    /// </summary>
+    public IDataView? ValidationData { get; set; }
+
+    /// <summary>With <see cref="ValidationData"/>: stop after this many epochs without a better validation accuracy;
+    /// 0 (default) never stops early.</summary>
+    public int EarlyStoppingPatience { get; set; }
+
+    /// <summary>Seed for weight initialisation, shuffling and dropout; <c>null</c> (default) takes one from the
+    /// <see cref="MLContext"/> (<c>new MLContext(seed)</c>).</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>Torch intra-op threads used while training and scoring; <c>null</c> (default) uses all cores.</summary>
+    public int? NumberOfThreads { get; set; }
+
+    /// <summary>Rows per forward pass when scoring through <c>Transform</c>. Default 256.</summary>
+    public int ScoringBatchSize { get; set; } = 256;
+
+    /// <summary>Called after every training batch and at the end of every epoch, on the training thread.</summary>
+    public Action<StnTrainingProgress>? Progress { get; set; }
+}

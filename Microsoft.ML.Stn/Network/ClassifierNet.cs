@@ -1,0 +1,49 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Stn.Network;
+
+/// <summary>
+/// The CNN that classifies the rectified image: two convolution blocks, further pooling until the feature map is at
+/// most 8×8 so larger images do not blow up the dense layer, then a hidden dense layer with dropout.
+/// </summary>
+internal sealed class ClassifierNet : nn.Module<Tensor, Tensor>
+{
+    private const int MaxFeatureSide = 8;
+    private readonly Sequential _features;
+    private readonly Sequential _head;
+
+    public ClassifierNet(int channels, int height, int width, int classCount) : base("classifier")
+    {
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>
+        {
+            ("conv1", nn.Conv2d(channels, 32, 3, padding: 1)),
+            ("relu1", nn.ReLU()),
+            ("pool1", nn.MaxPool2d(2)),
+            ("conv2", nn.Conv2d(32, 64, 3, padding: 1)),
+            ("relu2", nn.ReLU()),
+            ("pool2", nn.MaxPool2d(2)),
+        };
+        int h = height / 4, w = width / 4;
+        for (int i = 3; h > MaxFeatureSide || w > MaxFeatureSide; i++)
+        {
+            layers.Add(($"pool{i}", nn.MaxPool2d(2)));
+            h /= 2;
+            w /= 2;
+        }
+        _features = nn.Sequential(layers);
+        _head = nn.Sequential(
+            ("flatten", nn.Flatten()),
+            ("fc1", nn.Linear(64L * h * w, 128)),
+            ("relu", nn.ReLU()),
+            ("dropout", nn.Dropout(0.3)),
+            ("fc2", nn.Linear(128, classCount)));
+        RegisterComponents();
+    }
+
+    /// <summary>The smallest side the two 2×2 poolings accept.</summary>
+    public const int MinimumInputSide = 4;
+
+    public override Tensor forward(Tensor input) => _head.forward(_features.forward(input));
+}

@@ -1,0 +1,132 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Stn.Network;
+
+/// <summary>
+/// The localisation network of a spatial transformer: a small CNN with a fully connected head that regresses the
+/// P transform parameters of a <see cref="TransformKind"/> from the input feature map.
+/// </summary>
+/// <remarks>
+/// Two convolution → max-pool → ReLU blocks (kernel 7 then 5, as in the PyTorch spatial transformer tutorial)
+/// are followed by as many extra 3×3 convolution → max-pool → ReLU blocks as it takes to bring each spatial side
+/// down to at most <see cref="MaximumPooledSize"/>, so the flattened feature count stays modest from 28×28 up to
+/// large inputs. The last linear layer starts at zero weights with the identity parameters as bias, so training
+/// starts from the identity transform, as the paper recommends.
+/// </remarks>
+public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
+{
+    /// <summary>
+    /// Smallest height and width accepted: 18 − 6 = 12 after the 7×7 convolution, 6 after pooling, 2 after the 5×5
+    /// convolution and 1 after the second pooling.
+    /// </summary>
+    public const int MinimumInputSize = 18;
+
+    /// <summary>Extra pooling stages are added while a spatial side of the feature map is larger than this.</summary>
+    public const int MaximumPooledSize = 6;
+
+    private const int FirstChannels = 8;
+    private const int SecondChannels = 10;
+    private const int HiddenUnits = 32;
+
+    private readonly Sequential features;
+    private readonly Linear hidden;
+    private readonly Linear head;
+
+    /// <summary>Creates a localisation network for inputs of shape [N, <paramref name="channels"/>, <paramref name="height"/>, <paramref name="width"/>].</summary>
+    /// <param name="channels">Input channels C, at least 1.</param>
+    /// <param name="height">Input height H, at least <see cref="MinimumInputSize"/>.</param>
+    /// <param name="width">Input width W, at least <see cref="MinimumInputSize"/>.</param>
+    /// <param name="kind">The transform family whose parameters are regressed.</param>
+    /// <exception cref="ArgumentException">The input size is too small or the channel count is not positive.</exception>
+    public LocalisationNet(int channels, int height, int width, TransformKind kind = TransformKind.Affine)
+        : base("localisation")
+    {
+        Validate(channels, height, width);
+        Kind = kind;
+        Channels = channels;
+        Height = height;
+        Width = width;
+        ParameterCount = TransformParameterisation.ParameterCount(kind);
+
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>
+        {
+            ("conv1", nn.Conv2d(channels, FirstChannels, 7)),
+            ("pool1", nn.MaxPool2d(2)),
+            ("relu1", nn.ReLU()),
+            ("conv2", nn.Conv2d(FirstChannels, SecondChannels, 5)),
+            ("pool2", nn.MaxPool2d(2)),
+            ("relu2", nn.ReLU()),
+        };
+        long h = ((height - 6) / 2 - 4) / 2;
+        long w = ((width - 6) / 2 - 4) / 2;
+        for (int stage = 3; h > MaximumPooledSize || w > MaximumPooledSize; stage++)
+        {
+            // Pool only the sides that are still large, so a long thin input does not collapse its short side.
+            long poolH = h > MaximumPooledSize ? 2 : 1;
+            long poolW = w > MaximumPooledSize ? 2 : 1;
+            layers.Add(($"conv{stage}", nn.Conv2d(SecondChannels, SecondChannels, 3, padding: 1)));
+            layers.Add(($"pool{stage}", nn.MaxPool2d((poolH, poolW))));
+            layers.Add(($"relu{stage}", nn.ReLU()));
+            h /= poolH;
+            w /= poolW;
+        }
+
+        FlattenedSize = SecondChannels * h * w;
+        features = nn.Sequential(layers);
+        hidden = nn.Linear(FlattenedSize, HiddenUnits);
+        head = nn.Linear(HiddenUnits, ParameterCount);
+        using (no_grad())
+        {
+            head.weight!.zero_();
+            head.bias!.copy_(tensor(TransformParameterisation.IdentityParameters(kind)));
+        }
+
+        RegisterComponents();
+    }
+
+    /// <summary>The transform family whose parameters are regressed.</summary>
+    public TransformKind Kind { get; }
+
+    /// <summary>Input channels C.</summary>
+    public int Channels { get; }
+
+    /// <summary>Input height H.</summary>
+    public int Height { get; }
+
+    /// <summary>Input width W.</summary>
+    public int Width { get; }
+
+    /// <summary>Number of regressed parameters P.</summary>
+    public int ParameterCount { get; }
+
+    /// <summary>Number of features entering the fully connected head, computed from the layer shapes.</summary>
+    public long FlattenedSize { get; }
+
+    /// <summary>Throws unless an input of the given size is supported.</summary>
+    /// <param name="channels">Input channels C.</param>
+    /// <param name="height">Input height H.</param>
+    /// <param name="width">Input width W.</param>
+    /// <exception cref="ArgumentException">The input is smaller than <see cref="MinimumInputSize"/> on a side or has no channels.</exception>
+    public static void Validate(int channels, int height, int width)
+    {
+        if (channels <= 0 || height < MinimumInputSize || width < MinimumInputSize)
+        {
+            throw new ArgumentException(
+                $"expected input of shape [N, C >= 1, H >= {MinimumInputSize}, W >= {MinimumInputSize}], got [N, {channels}, {height}, {width}]");
+        }
+    }
+
+    /// <summary>Regresses the transform parameters.</summary>
+    /// <param name="input">U of shape [N, C, H, W] matching the constructor.</param>
+    /// <returns>Parameters of shape [N, P].</returns>
+    /// <exception cref="ArgumentException">The input has the wrong shape.</exception>
+    public override Tensor forward(Tensor input)
+    {
+        SpatialTransformer.ValidateInput(input, Channels, Height, Width);
+        using var scope = NewDisposeScope();
+        var x = features.forward(input).flatten(1);
+        x = nn.functional.relu(hidden.forward(x));
+        return head.forward(x).MoveToOuterDisposeScope();
+    }
+}

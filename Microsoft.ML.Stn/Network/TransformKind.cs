@@ -1,0 +1,57 @@
+namespace Microsoft.ML.Stn;
+
+/// <summary>
+/// The family of spatial transforms the localisation network regresses.
+/// Every kind except <see cref="Projective"/> yields a 2×3 affine matrix θ; projective yields a 3×3 homography.
+/// θ maps normalised output (target) coordinates to normalised input (source) coordinates, as in Jaderberg et al. (2015).
+/// </summary>
+public enum TransformKind
+{
+    /// <summary>General affine transform: 6 parameters, the rows of θ = [[θ11, θ12, θ13], [θ21, θ22, θ23]].</summary>
+    Affine = 0,
+
+    /// <summary>
+    /// Rotation, isotropic scale and translation: 4 parameters (angle a in radians, scale s, tx, ty),
+    /// θ = [[s·cos a, −s·sin a, tx], [s·sin a, s·cos a, ty]]. Because θ maps output to input and image y points
+    /// down, a positive angle turns the image content counter-clockwise on screen; identity is (0, 1, 0, 0).
+    /// </summary>
+    Similarity,
+
+    /// <summary>Isotropic scale and translation (the paper's attention transform): 3 parameters (s, tx, ty), θ = [[s, 0, tx], [0, s, ty]].</summary>
+    Attention,
+
+    /// <summary>Pure translation: 2 parameters (tx, ty), θ = [[1, 0, tx], [0, 1, ty]].</summary>
+    Translation,
+
+    /// <summary>
+    /// Homography: 8 parameters, the first 8 row-major entries of a 3×3 matrix whose last entry is fixed to 1.
+    /// Source coordinates are obtained with a perspective divide (x, y, w) → (x/w, y/w).
+    /// </summary>
+    Projective,
+}
+
+/// <summary>How the sampler interpolates the input at the (generally fractional) source coordinates.</summary>
+public enum SamplingMode
+{
+    /// <summary>Bilinear interpolation of the four neighbouring pixels; differentiable in both the input and the grid.</summary>
+    Bilinear = 0,
+
+    /// <summary>The nearest pixel; the gradient with respect to the grid is zero.</summary>
+    Nearest,
+
+    /// <summary>Bicubic (Keys cubic convolution, a = −0.75) interpolation of the sixteen neighbouring pixels.</summary>
+    Bicubic,
+}
+
+/// <summary>What the sampler reads for source coordinates that fall outside the input.</summary>
+public enum PaddingMode
+{
+    /// <summary>Outside pixels read as zero.</summary>
+    Zeros = 0,
+
+    /// <summary>Outside coordinates are clamped to the nearest border pixel.</summary>
+    Border,
+
+    /// <summary>Outside coordinates are reflected back into the input by the border.</summary>
+    Reflection,
+}

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Stn.Network;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Stn.Training;
+
+/// <summary>Trains an <see cref="StnClassifierNetwork"/> end to end with cross-entropy on the class label.</summary>
+internal sealed class StnTrainer
+{
+    private const int EvaluationBatchSize = 512;
+    private readonly IHost _host;
+    private readonly StnClassifyOptions _options;
+    private readonly int _seed;
+
+    public StnTrainer(IHost host, StnClassifyOptions options, int seed)
+    {
+        _host = host;
+        _options = options;
+        _seed = seed;
+    }
+
+    /// <summary>
+    /// Runs the planned epochs (fewer with early stopping) and returns the network in eval mode with the weights of
+    /// the best validation epoch (or the last epoch without validation data), and one report per epoch.
+    /// </summary>
+    public (StnClassifierNetwork Network, IReadOnlyList<StnTrainingProgress> History) Train(
+        StnArchitecture architecture, LabelledImageTensors training, LabelledImageTensors? validation, IChannel channel)
+    {
+        torch.manual_seed(_seed);
+        var rng = new Random(_seed);
+        var network = new StnClassifierNetwork(architecture);
+        network.SetInputScale(InputScale(training.Images));
+
+        using var optimizer = CreateOptimizer(network);
+        var history = new List<StnTrainingProgress>();
+        Dictionary<string, Tensor>? best = null;
+        double bestAccuracy = double.NegativeInfinity;
+        int epochsWithoutImprovement = 0;
+
+        int count = training.Count;
+        int batchSize = Math.Min(_options.BatchSize, count);
+        int batches = (count + batchSize - 1) / batchSize;
+        var order = new long[count];
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            for (int epoch = 1; epoch <= _options.Epochs; epoch++)
+            {
+                double learningRate = LearningRateAt(epoch);
+                foreach (var group in optimizer.ParamGroups)
+                    group.LearningRate = learningRate;
+
+                for (int i = 0; i < count; i++) order[i] = i;
+                rng.Shuffle(order);
+                using var permutation = torch.tensor(order);
+
+                network.train();
+                var epochClock = Stopwatch.StartNew();
+                double lossSum = 0;
+                long correct = 0, seen = 0;
+                StnTrainingProgress progress = null!;
+                for (int b = 0; b < batches; b++)
+                {
+                    _host.CheckAlive();
+                    using (var scope = NewDisposeScope())
+                    {
+                        int start = b * batchSize, n = Math.Min(batchSize, count - start);
+                        var index = permutation.narrow(0, start, n);
+                        var images = training.Images.index_select(0, index);
+                        var labels = training.Labels.index_select(0, index);
+                        optimizer.zero_grad();
+                        var logits = network.forward(images).Logits;
+                        var loss = nn.functional.cross_entropy(logits, labels);
+                        loss.backward();
+                        optimizer.step();
+                        lossSum += loss.item<float>() * n;
+                        correct += logits.argmax(1).eq(labels).sum().item<long>();
+                        seen += n;
+                    }
+                    progress = Report(false, epoch, b + 1, batches, lossSum / seen, (double)correct / seen, null,
+                        seen / epochClock.Elapsed.TotalSeconds, clock.Elapsed);
+                    _options.Progress?.Invoke(progress);
+                }
+
+                double? validationAccuracy = validation is null ? null : Accuracy(network, validation);
+                var report = Report(true, epoch, batches, batches, progress.Loss, progress.TrainingAccuracy,
+                    validationAccuracy, progress.ImagesPerSecond, clock.Elapsed);
+                history.Add(report);
+                channel.Info(
+                    "Epoch {0}/{1}: loss {2:F4}, training accuracy {3:P2}, validation accuracy {4}, {5:F0} images/s, learning rate {6:G3}",
+                    epoch, _options.Epochs, report.Loss, report.TrainingAccuracy,
+                    validationAccuracy is { } v ? v.ToString("P2") : "n/a", report.ImagesPerSecond, learningRate);
+                _options.Progress?.Invoke(report);
+
+                if (validationAccuracy is { } accuracy)
+                {
+                    if (accuracy > bestAccuracy)
+                    {
+                        bestAccuracy = accuracy;
+                        epochsWithoutImprovement = 0;
+                        DisposeAll(best);
+                        best = Snapshot(network);
+                    }
+                    else if (_options.EarlyStoppingPatience > 0 && ++epochsWithoutImprovement >= _options.EarlyStoppingPatience)
+                    {
+                        channel.Info("Early stopping after epoch {0}: no better validation accuracy for {1} epochs.",
+                            epoch, epochsWithoutImprovement);
+                        break;
+                    }
+                }
+            }
+            if (best is not null)
+            {
+                network.load_state_dict(best);
+                channel.Info("Kept the weights of the epoch with the best validation accuracy ({0:P2}).", bestAccuracy);
+            }
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        finally
+        {
+            DisposeAll(best);
+        }
+        network.eval();
+        return (network, history);
+    }
+
+    /// <summary>Accuracy of the network in eval mode, in batches, without gradients.</summary>
+    public static double Accuracy(StnClassifierNetwork network, LabelledImageTensors data)
+    {
+        network.eval();
+        using var _ = no_grad();
+        long correct = 0;
+        for (int start = 0; start < data.Count; start += EvaluationBatchSize)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(EvaluationBatchSize, data.Count - start);
+            var logits = network.forward(data.Images.narrow(0, start, n)).Logits;
+            correct += logits.argmax(1).eq(data.Labels.narrow(0, start, n)).sum().item<long>();
+        }
+        return (double)correct / data.Count;
+    }
+
+    /// <summary>1 / root mean square of the training pixels, so the networks see values of order one.</summary>
+    private static float InputScale(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        double rms = images.square().mean().sqrt().item<float>();
+        return rms > 0 ? (float)(1.0 / rms) : 1f;
+    }
+
+    private OptimizerHelper CreateOptimizer(StnClassifierNetwork network) => _options.Optimizer switch
+    {
+        StnOptimizer.Sgd => optim.SGD(network.parameters(), _options.LearningRate, _options.Momentum,
+            weight_decay: _options.WeightDecay),
+        _ => optim.Adam(network.parameters(), _options.LearningRate, weight_decay: _options.WeightDecay),
+    };
+
+    private double LearningRateAt(int epoch) => _options.LearningRateSchedule switch
+    {
+        LearningRateSchedule.Step => _options.LearningRate *
+            Math.Pow(_options.LearningRateDecay, (epoch - 1) / Math.Max(1, _options.LearningRateStepEpochs)),
+        LearningRateSchedule.Cosine => _options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / _options.Epochs)),
+        _ => _options.LearningRate,
+    };
+
+    private StnTrainingProgress Report(bool isEpochEnd, int epoch, int batch, int batches, double loss,
+        double trainingAccuracy, double? validationAccuracy, double imagesPerSecond, TimeSpan elapsed)
+    {
+        double done = (epoch - 1) + (double)batch / batches;
+        var remaining = TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (_options.Epochs - done));
+        return new StnTrainingProgress
+        {
+            IsEpochEnd = isEpochEnd,
+            Epoch = epoch,
+            Epochs = _options.Epochs,
+            Batch = batch,
+            Batches = batches,
+            Loss = loss,
+            TrainingAccuracy = trainingAccuracy,
+            ValidationAccuracy = validationAccuracy,
+            ImagesPerSecond = imagesPerSecond,
+            Elapsed = elapsed,
+            Remaining = remaining,
+        };
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(StnClassifierNetwork network)
+    {
+        using var _ = no_grad();
+        return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        if (tensors is null) return;
+        foreach (var tensor in tensors.Values) tensor.Dispose();
+    }
+}
