@@ -146,6 +146,12 @@ public sealed class StnClassifyOptions
     /// <summary>Rows per forward pass when scoring through <c>Transform</c>. Default 256.</summary>
     public int ScoringBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Stops training before the next batch with an <see cref="OperationCanceledException"/>. ML.NET's own
+    /// cancellation of the <see cref="MLContext"/> is honoured the same way.
+    /// </summary>
+    public CancellationToken CancellationToken { get; set; }
+
     /// <summary>Called after every training batch and at the end of every epoch, on the training thread.</summary>
     public Action<StnTrainingProgress>? Progress { get; set; }
 }

@@ -65,6 +65,7 @@ internal sealed class StnTrainer
                 for (int b = 0; b < batches; b++)
                 {
                     _host.CheckAlive();
+                    _options.CancellationToken.ThrowIfCancellationRequested();
                     using (var scope = NewDisposeScope())
                     {
                         int start = b * batchSize, n = Math.Min(batchSize, count - start);

@@ -1,0 +1,94 @@
+using Microsoft.ML.Data;
+using Stn.Datasets;
+
+namespace Microsoft.ML.Stn.Tests.MLNet;
+
+[TestClass]
+public sealed class OutputColumnTests
+{
+    [TestMethod]
+    public void TransformKeepsInputColumnsAndAddsTypedOutputs()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var schema = scored.Schema;
+        Assert.IsNotNull(schema.GetColumnOrNull("Label"));
+        Assert.IsNotNull(schema.GetColumnOrNull("Features"));
+
+        var predicted = schema["PredictedLabel"];
+        Assert.IsInstanceOfType<KeyDataViewType>(predicted.Type);
+        Assert.AreEqual(10UL, ((KeyDataViewType)predicted.Type).Count);
+        var keyValues = default(VBuffer<ReadOnlyMemory<char>>);
+        predicted.GetKeyValues(ref keyValues);
+        var labelKeys = default(VBuffer<ReadOnlyMemory<char>>);
+        schema["Label"].GetKeyValues(ref labelKeys);
+        CollectionAssert.AreEqual(labelKeys.DenseValues().Select(v => v.ToString()).ToArray(),
+            keyValues.DenseValues().Select(v => v.ToString()).ToArray());
+
+        var score = schema["Score"];
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 10), score.Type);
+        var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+        score.GetSlotNames(ref slotNames);
+        CollectionAssert.AreEqual(labelKeys.DenseValues().Select(v => v.ToString()).ToArray(),
+            slotNames.DenseValues().Select(v => v.ToString()).ToArray());
+
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 6), schema["Warp"].Type);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, TrainedModel.Canvas * TrainedModel.Canvas),
+            schema[TrainedModel.RectifiedColumn].Type);
+    }
+
+    [TestMethod]
+    public void ScoresAreProbabilitiesAndPredictedLabelIsTheirArgmax()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var scores = TrainedModel.Vectors(scored, "Score");
+        var keys = TrainedModel.Keys(scored, "PredictedLabel");
+        for (int i = 0; i < scores.Length; i++)
+        {
+            Assert.AreEqual(1.0, scores[i].Sum(), 1e-4);
+            Assert.IsTrue(scores[i].All(p => p >= 0));
+            Assert.AreEqual((uint)Array.IndexOf(scores[i], scores[i].Max()) + 1, keys[i]);
+        }
+    }
+
+    [TestMethod]
+    public void MapKeyToValueRestoresTheOriginalLabels()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var predicted = scored.GetColumn<string>("PredictedLabelValue").ToArray();
+        var names = Enumerable.Range(0, Glyphs.ClassCount).Select(Glyphs.Name).ToHashSet();
+        Assert.HasCount(TrainedModel.TestImages.Count, predicted);
+        Assert.IsTrue(predicted.All(names.Contains));
+        var truth = TrainedModel.TestImages.Labels.Select(Glyphs.Name).ToArray();
+        int correct = predicted.Zip(truth).Count(p => p.First == p.Second);
+        Assert.IsGreaterThan(truth.Length / 5, correct, "far better than the 10% of chance");
+    }
+
+    [TestMethod]
+    public void WarpIsTheMatrixThatMapsTheRectifiedImage()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var warps = TrainedModel.Vectors(scored, "Warp");
+        var rectified = TrainedModel.Vectors(scored, TrainedModel.RectifiedColumn);
+        int size = TrainedModel.Canvas;
+        using var scope = global::TorchSharp.torch.NewDisposeScope();
+        for (int i = 0; i < 5; i++)
+        {
+            var input = global::TorchSharp.torch.tensor(TrainedModel.TestImages.Image(i), new long[] { 1, 1, size, size });
+            var theta = global::TorchSharp.torch.tensor(warps[i], new long[] { 1, 2, 3 });
+            var warped = global::Microsoft.ML.Stn.Network.SpatialTransformer.Warp(input, theta, size, size).flatten().data<float>().ToArray();
+            for (int p = 0; p < warped.Length; p++)
+                Assert.AreEqual(warped[p], rectified[i][p], 1e-2, $"row {i} pixel {p}: applying the Warp column by hand must give the rectified image");
+        }
+    }
+
+    [TestMethod]
+    public void EvaluateWorksUnchangedWithPerClassMetrics()
+    {
+        var ml = TrainedModel.Ml;
+        var metrics = ml.MulticlassClassification.Evaluate(TrainedModel.Model.Transform(TrainedModel.TestView));
+        Assert.HasCount(10, metrics.PerClassLogLoss);
+        Assert.IsGreaterThan(0.2, metrics.MicroAccuracy);
+        Assert.IsGreaterThan(0.0, metrics.LogLoss);
+        Assert.AreEqual(10, metrics.ConfusionMatrix.NumberOfClasses);
+    }
+}

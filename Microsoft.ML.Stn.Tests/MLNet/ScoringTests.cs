@@ -1,0 +1,93 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Stn.Tests.MLNet;
+
+[TestClass]
+public sealed class ScoringTests
+{
+    private sealed class Prediction
+    {
+        public uint PredictedLabel { get; set; }
+        public float[] Score { get; set; } = Array.Empty<float>();
+        public float[] Warp { get; set; } = Array.Empty<float>();
+    }
+
+    [TestMethod]
+    public void PredictionEngineAgreesWithBatchedTransform()
+    {
+        var ml = TrainedModel.Ml;
+        var rows = GlyphData.Rows(TrainedModel.TestImages).ToList();
+        var batched = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var scores = TrainedModel.Vectors(batched, "Score");
+        var warps = TrainedModel.Vectors(batched, "Warp");
+        var schema = SchemaDefinition.Create(typeof(GlyphData.Row));
+        schema[nameof(GlyphData.Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, TrainedModel.TestImages.ImageLength);
+        var engine = ml.Model.CreatePredictionEngine<GlyphData.Row, Prediction>(TrainedModel.Model, inputSchemaDefinition: schema);
+        for (int i = 0; i < 20; i++)
+        {
+            var p = engine.Predict(rows[i]);
+            TrainedModel.AssertSame(new[] { scores[i] }, new[] { p.Score }, 1e-5, "score");
+            TrainedModel.AssertSame(new[] { warps[i] }, new[] { p.Warp }, 1e-5, "warp");
+            Assert.AreEqual((uint)Array.IndexOf(scores[i], scores[i].Max()) + 1, p.PredictedLabel);
+        }
+    }
+
+    [TestMethod]
+    public void ScoringBatchSizeDoesNotChangeResults()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var expected = TrainedModel.Vectors(scored, "Score");
+        Assert.IsGreaterThan(50, expected.Length, "the data spans several scoring batches of 50");
+        var one = TrainedModel.Vectors(TrainedModel.Model.Transform(TrainedModel.TestView), "Score");
+        TrainedModel.AssertSame(expected, one, 0, "scoring twice");
+    }
+
+    [TestMethod]
+    public void ShuffledCursorsServeTheRightRows()
+    {
+        var ml = TrainedModel.Ml;
+        var view = ml.Data.Cache(TrainedModel.TestView);
+        var scored = TrainedModel.Model.Transform(view);
+        var inOrder = TrainedModel.Vectors(scored, "Score");
+        var features = TrainedModel.Vectors(scored, "Features");
+        var byFirstPixels = new Dictionary<string, float[]>();
+        for (int i = 0; i < features.Length; i++) byFirstPixels[Key(features[i])] = inOrder[i];
+
+        var columns = new[] { scored.Schema["Features"], scored.Schema["Score"] };
+        using var cursor = scored.GetRowCursor(columns, new Random(3));
+        var featureGetter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Features"]);
+        var scoreGetter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+        VBuffer<float> f = default, s = default;
+        int rows = 0;
+        while (cursor.MoveNext())
+        {
+            featureGetter(ref f);
+            scoreGetter(ref s);
+            TrainedModel.AssertSame(new[] { byFirstPixels[Key(f.DenseValues().ToArray())] }, new[] { s.DenseValues().ToArray() }, 1e-6, "shuffled row");
+            rows++;
+        }
+        Assert.AreEqual(features.Length, rows);
+    }
+
+    [TestMethod]
+    public void ConcurrentScoringMatchesSingleThreaded()
+    {
+        var expected = TrainedModel.Vectors(TrainedModel.Model.Transform(TrainedModel.TestView), "Score");
+        var results = new float[4][][];
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+            results[t] = TrainedModel.Vectors(TrainedModel.Model.Transform(TrainedModel.TestView), "Score"));
+        foreach (var result in results)
+            TrainedModel.AssertSame(expected, result, 1e-6, "concurrent scoring");
+    }
+
+    [TestMethod]
+    public void CursorWithoutAddedColumnsPassesInputThrough()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var labels = scored.GetColumn<uint>("Label").ToArray();
+        Assert.HasCount(TrainedModel.TestImages.Count, labels);
+        Assert.IsTrue(labels.All(l => l >= 1 && l <= 10));
+    }
+
+    private static string Key(float[] pixels) => string.Join(",", pixels.Select((v, i) => (v, i)).Where(p => p.v > 0).Take(40));
+}

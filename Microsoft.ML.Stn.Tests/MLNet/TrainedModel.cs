@@ -1,0 +1,60 @@
+using Microsoft.ML.Data;
+using Stn.Datasets;
+
+namespace Microsoft.ML.Stn.Tests.MLNet;
+
+/// <summary>
+/// One small model trained once per test run and shared by the tests that only need a fitted pipeline (schema,
+/// Evaluate, PredictionEngine, concurrency, persistence). Training is deterministic for the seed.
+/// </summary>
+internal static class TrainedModel
+{
+    public const int Canvas = 32;
+    public const string RectifiedColumn = "Rectified";
+
+    private static readonly Lazy<(MLContext Ml, ITransformer Model, LabelledImages Test)> s_model = new(Train);
+
+    public static MLContext Ml => s_model.Value.Ml;
+
+    public static ITransformer Model => s_model.Value.Model;
+
+    public static LabelledImages TestImages => s_model.Value.Test;
+
+    public static IDataView TestView => GlyphData.View(Ml, TestImages);
+
+    public static StnClassifyOptions Options() => new()
+    {
+        ImageHeight = Canvas,
+        ImageWidth = Canvas,
+        Epochs = 3,
+        RectifiedImageColumnName = RectifiedColumn,
+        ScoringBatchSize = 50,
+    };
+
+    private static (MLContext, ITransformer, LabelledImages) Train()
+    {
+        var ml = new MLContext(seed: 7);
+        var train = GlyphData.Images(800, seed: 11);
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.StnClassify(Options()))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabelValue", "PredictedLabel"));
+        var model = pipeline.Fit(GlyphData.View(ml, train));
+        return (ml, model, GlyphData.Images(120, seed: 12));
+    }
+
+    /// <summary>All rows' values of a vector column, in order.</summary>
+    public static float[][] Vectors(IDataView view, string column) => view.GetColumn<float[]>(column).ToArray();
+
+    public static uint[] Keys(IDataView view, string column) => view.GetColumn<uint>(column).ToArray();
+
+    public static void AssertSame(float[][] expected, float[][] actual, double tolerance, string what)
+    {
+        Assert.HasCount(expected.Length, actual, what);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.HasCount(expected[i].Length, actual[i], $"{what} row {i}");
+            for (int j = 0; j < expected[i].Length; j++)
+                Assert.AreEqual(expected[i][j], actual[i][j], tolerance, $"{what} row {i} slot {j}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Reflection;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Stn.Tests.MLNet;
+
+[TestClass]
+public sealed class TrainingTests
+{
+    private static StnClassifyOptions Quick() => new() { ImageHeight = 32, ImageWidth = 32, Epochs = 1, BatchSize = 32 };
+
+    private static ITransformer Fit(MLContext ml, IDataView train, StnClassifyOptions options) =>
+        ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options)).Fit(train);
+
+    [TestMethod]
+    public void SameSeedAndDataGiveTheSamePredictions()
+    {
+        var train = GlyphData.Images(200, seed: 21);
+        var test = GlyphData.Images(40, seed: 22);
+        float[][] Run(int seed)
+        {
+            var ml = new MLContext(seed);
+            var model = Fit(ml, GlyphData.View(ml, train), Quick());
+            return TrainedModel.Vectors(model.Transform(GlyphData.View(ml, test)), "Score");
+        }
+        var first = Run(5);
+        TrainedModel.AssertSame(first, Run(5), 0, "same seed");
+        var other = Run(6);
+        Assert.IsTrue(first.Zip(other).Any(p => !p.First.SequenceEqual(p.Second)), "another seed trains another model");
+    }
+
+    [TestMethod]
+    public void EpochsAreLoggedThroughTheMLContext()
+    {
+        var ml = new MLContext(1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        var options = Quick();
+        options.Epochs = 2;
+        var reports = new List<StnTrainingProgress>();
+        options.Progress = reports.Add;
+        Fit(ml, GlyphData.View(ml, GlyphData.Images(100, seed: 1)), options);
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 1/2: loss")), string.Join("\n", messages.TakeLast(20)));
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2/2: loss") && m.Contains("images/s")));
+        var epochEnds = reports.Where(r => r.IsEpochEnd).ToList();
+        Assert.HasCount(2, epochEnds);
+        Assert.AreEqual(4 * 2, reports.Count(r => !r.IsEpochEnd), "one report per batch: 100 rows in batches of 32");
+        Assert.IsTrue(epochEnds.All(r => r.Loss > 0 && r.ImagesPerSecond > 0 && r.TrainingAccuracy >= 0));
+    }
+
+    [TestMethod]
+    public void CancellationTokenStopsTrainingWithinABatch()
+    {
+        var ml = new MLContext(1);
+        using var cancellation = new CancellationTokenSource();
+        var options = Quick();
+        options.Epochs = 5;
+        options.CancellationToken = cancellation.Token;
+        int batches = 0;
+        options.Progress = p =>
+        {
+            if (!p.IsEpochEnd && ++batches == 2) cancellation.Cancel();
+        };
+        var train = GlyphData.View(ml, GlyphData.Images(320, seed: 2));
+        Assert.Throws<OperationCanceledException>(() => Fit(ml, train, options));
+        Assert.AreEqual(2, batches, "no batch runs after the cancellation");
+    }
+
+    [TestMethod]
+    public void MLContextCancelExecutionStopsTrainingWithinABatch()
+    {
+        // ML.NET 5 keeps MLContext.CancelExecution internal; tools that reach it (as ML.NET's AutoML does) must stop us too.
+        var ml = new MLContext(1);
+        var cancel = typeof(MLContext).GetMethod("CancelExecution", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)!;
+        var options = Quick();
+        options.Epochs = 5;
+        int batches = 0;
+        options.Progress = p =>
+        {
+            if (!p.IsEpochEnd && ++batches == 2) cancel.Invoke(ml, null);
+        };
+        var train = GlyphData.View(ml, GlyphData.Images(320, seed: 2));
+        Assert.Throws<OperationCanceledException>(() => Fit(ml, train, options));
+        Assert.AreEqual(2, batches, "no batch runs after the cancellation");
+    }
+
+    [TestMethod]
+    public void ValidationKeepsTheBestEpochAndStopsEarly()
+    {
+        var ml = new MLContext(3);
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(GlyphData.View(ml, GlyphData.Images(300, seed: 31)));
+        var train = keyed.Transform(GlyphData.View(ml, GlyphData.Images(300, seed: 31)));
+        var validation = keyed.Transform(GlyphData.View(ml, GlyphData.Images(100, seed: 32)));
+        var options = Quick();
+        options.Epochs = 12;
+        options.LearningRate = 0.02f;
+        options.ValidationData = validation;
+        options.EarlyStoppingPatience = 2;
+        var model = ml.Transforms.StnClassify(options).Fit(train);
+
+        var history = model.TrainingHistory;
+        Assert.IsTrue(history.All(h => h.ValidationAccuracy is not null));
+        double best = history.Max(h => h.ValidationAccuracy!.Value);
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(validation));
+        Assert.AreEqual(best, metrics.MicroAccuracy, 1e-9, "the kept weights are those of the best validation epoch");
+        if (history.Count < options.Epochs)
+        {
+            int bestEpoch = history.First(h => h.ValidationAccuracy == best).Epoch;
+            Assert.IsGreaterThanOrEqualTo(options.EarlyStoppingPatience, history.Count - bestEpoch, "stopped only after the patience ran out");
+        }
+    }
+
+    [TestMethod]
+    public void LearningRateScheduleAndSgdTrain()
+    {
+        var ml = new MLContext(4);
+        var options = Quick();
+        options.Epochs = 2;
+        options.Optimizer = StnOptimizer.Sgd;
+        options.LearningRateSchedule = LearningRateSchedule.Step;
+        options.LearningRateStepEpochs = 1;
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        Fit(ml, GlyphData.View(ml, GlyphData.Images(64, seed: 4)), options);
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 1/2") && m.Contains("learning rate 0.001")));
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2/2") && m.Contains("learning rate 0.0001")));
+    }
+
+    [TestMethod]
+    public void ProjectiveTransformGivesNineWarpValues()
+    {
+        var ml = new MLContext(4);
+        var options = Quick();
+        options.Transform = TransformKind.Projective;
+        options.OutputHeight = 24;
+        options.OutputWidth = 20;
+        options.RectifiedImageColumnName = "V";
+        var model = Fit(ml, GlyphData.View(ml, GlyphData.Images(64, seed: 4)), options);
+        var scored = model.Transform(GlyphData.View(ml, GlyphData.Images(8, seed: 5)));
+        Assert.IsTrue(TrainedModel.Vectors(scored, "Warp").All(w => w.Length == 9));
+        Assert.IsTrue(TrainedModel.Vectors(scored, "V").All(v => v.Length == 24 * 20));
+    }
+
+    [TestMethod]
+    public void BaselineWithoutSpatialTransformerHasIdentityWarp()
+    {
+        var ml = new MLContext(4);
+        var options = Quick();
+        options.UseSpatialTransformer = false;
+        var model = Fit(ml, GlyphData.View(ml, GlyphData.Images(64, seed: 4)), options);
+        foreach (var warp in TrainedModel.Vectors(model.Transform(GlyphData.View(ml, GlyphData.Images(8, seed: 5))), "Warp"))
+            CollectionAssert.AreEqual(new float[] { 1, 0, 0, 0, 1, 0 }, warp);
+    }
+}
