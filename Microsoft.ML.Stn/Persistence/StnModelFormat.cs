@@ -92,7 +92,8 @@ internal static class StnModelFormat
         foreach (var (name, tensor) in state)
         {
             writer.Write(name);
-            writer.Write(tensor.dim());
+            // dim() is a long; the reader (and the documented format) take the rank as an int32.
+            writer.Write(checked((int)tensor.dim()));
             foreach (long size in tensor.shape) writer.Write(size);
             using var values = tensor.detach().contiguous().to(ScalarType.Float32);
             var buffer = new float[values.numel()];
@@ -138,10 +139,15 @@ internal static class StnModelFormat
             var names = new StnColumnNames(features, predicted, score, warp, rectified.Length == 0 ? null : rectified);
             return new StnClassifyTransformer(host, network, names, labels, scoringBatchSize, Array.Empty<StnTrainingProgress>());
         }
-        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or OverflowException)
+        // Garbage geometry can ask libtorch for terabytes (ExternalException) and garbage label data fails in LabelKeys,
+        // which does not know it is loading a model; both must still say which component and entry are damaged.
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or OverflowException
+            or System.Runtime.InteropServices.ExternalException or OutOfMemoryException
+            || (e is InvalidDataException && !e.Message.StartsWith(Component, StringComparison.Ordinal)))
         {
             network?.Dispose();
-            throw new InvalidDataException($"{Component}: the model entry '{EntryName}' is corrupted or truncated ({e.Message}).", e);
+            string reason = e.Message.Split('\n', 2)[0].Trim();
+            throw new InvalidDataException($"{Component}: the model entry '{EntryName}' is corrupted or truncated ({reason}).", e);
         }
         catch
         {
@@ -178,8 +184,13 @@ internal static class StnModelFormat
             }
             var values = new float[target.numel()];
             var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
-            if (reader.Read(bytes) != bytes.Length)
-                throw new EndOfStreamException($"weights '{name}' end early");
+            // One Read may return fewer bytes than asked for from a decompressing stream without being at its end.
+            for (int filled = 0; filled < bytes.Length;)
+            {
+                int read = reader.Read(bytes[filled..]);
+                if (read == 0) throw new EndOfStreamException($"weights '{name}' end early");
+                filled += read;
+            }
             using var source = tensor(values, shape);
             target.copy_(source);
         }
