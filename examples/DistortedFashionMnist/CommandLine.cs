@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace DistortedFashionMnist;
+
+/// <summary>The run's settings, from <c>--name value</c> pairs.</summary>
+internal sealed record CommandLine(int Train, int Validation, int Test, int Epochs, string Output, int Seed, string DataDirectory)
+{
+    public const string Usage =
+        "Usage: DistortedFashionMnist [--train N] [--validation N] [--test N] [--epochs N] [--output DIR] [--seed N] [--data DIR]";
+
+    public static CommandLine Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "-h" or "--help")
+                throw new ArgumentException(Usage);
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"Unexpected argument '{args[i]}'.\n{Usage}");
+            values[args[i][2..]] = args[++i];
+        }
+
+        int Number(string name, int fallback, int minimum)
+        {
+            if (!values.Remove(name, out var text))
+                return fallback;
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < minimum)
+                throw new ArgumentException($"--{name} needs an integer of at least {minimum}, got '{text}'.");
+            return value;
+        }
+
+        string Text(string name, string fallback) => values.Remove(name, out var text) ? text : fallback;
+
+        int train = Number("train", 6000, 20);
+        var result = new CommandLine(
+            train,
+            Number("validation", Math.Max(10, train / 10), 10),
+            Number("test", 2000, 10),
+            Number("epochs", 15, 1),
+            Path.GetFullPath(Text("output", "output")),
+            Number("seed", 1, 0),
+            Text("data", Stn.Datasets.FashionMnist.DefaultDirectory));
+        if (values.Count > 0)
+            throw new ArgumentException($"Unknown option --{values.Keys.First()}.\n{Usage}");
+        return result;
+    }
+}
