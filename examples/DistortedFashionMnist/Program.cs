@@ -20,7 +20,19 @@ const int Canvas = 42;
 Directory.CreateDirectory(options.Output);
 var ml = new MLContext(options.Seed);
 
-var (trainingPool, test, className, source) = LoadData(options);
+LabelledImages trainingPool, test;
+Func<int, string> className;
+string source;
+try
+{
+    (trainingPool, test, className, source) = LoadData(options);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+
 Console.WriteLine($"{source}: {options.Train} training, {options.Validation} validation and {options.Test} test images, " +
                   $"rotated ±45°, scaled 0.7–1.2 and shifted on a {Canvas}×{Canvas} canvas.");
 

@@ -11,7 +11,7 @@ if (!(args.Length == 0 || args.Length == 2 && args[0] == "--output"))
 
 string output = Path.GetFullPath(args.Length == 2 ? args[1] : "output");
 
-const int PerClass = 60, Epochs = 30, Seed = 7;
+const int PerClass = 60, Epochs = 20, Seed = 7;
 var imageFolder = Path.Combine(output, "data", "images");
 var modelPath = Path.Combine(output, "MLModel.zip");
 var csvPath = Path.Combine(output, "predictions.csv");
