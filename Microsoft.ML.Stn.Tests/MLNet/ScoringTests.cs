@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Stn.Datasets;
 
 namespace Microsoft.ML.Stn.Tests.MLNet;
 
@@ -20,9 +21,8 @@ public sealed class ScoringTests
         var batched = TrainedModel.Model.Transform(TrainedModel.TestView);
         var scores = TrainedModel.Vectors(batched, "Score");
         var warps = TrainedModel.Vectors(batched, "Warp");
-        var schema = SchemaDefinition.Create(typeof(GlyphData.Row));
-        schema[nameof(GlyphData.Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, TrainedModel.TestImages.ImageLength);
-        var engine = ml.Model.CreatePredictionEngine<GlyphData.Row, Prediction>(TrainedModel.Model, inputSchemaDefinition: schema);
+        var schema = DataViews.Schema(TrainedModel.TestImages.ImageLength);
+        var engine = ml.Model.CreatePredictionEngine<ImageRow, Prediction>(TrainedModel.Model, inputSchemaDefinition: schema);
         for (int i = 0; i < 20; i++)
         {
             var p = engine.Predict(rows[i]);

@@ -113,7 +113,8 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
 
     private static void CheckClasses(IChannel channel, LabelledImageTensors training, LabelKeys labels, string labelColumn)
     {
-        using var distinct = training.Labels.unique().Item1;
+        using var scope = global::TorchSharp.torch.NewDisposeScope();
+        var distinct = training.Labels.unique().Item1;
         if (distinct.shape[0] < 2)
         {
             throw channel.Except("The training data has a single class ('{0}') in label column '{1}'; a classifier needs at least two.",

@@ -140,7 +140,8 @@ public sealed class StnClassifyOptions
     /// <see cref="MLContext"/> (<c>new MLContext(seed)</c>).</summary>
     public int? Seed { get; set; }
 
-    /// <summary>Torch intra-op threads used while training and scoring; <c>null</c> (default) uses all cores.</summary>
+    /// <summary>Torch intra-op threads used while training; <c>null</c> (default) uses all cores. libtorch's setting is
+    /// process-wide, so it stays in force for scoring afterwards.</summary>
     public int? NumberOfThreads { get; set; }
 
     /// <summary>Rows per forward pass when scoring through <c>Transform</c>. Default 256.</summary>

@@ -8,12 +8,17 @@ namespace Microsoft.ML.Stn.Network;
 /// The CNN that classifies the rectified image: two convolution blocks, further pooling until the feature map is at
 /// most 8×8 so larger images do not blow up the dense layer, then a hidden dense layer with dropout.
 /// </summary>
-internal sealed class ClassifierNet : nn.Module<Tensor, Tensor>
+public sealed class ClassifierNet : nn.Module<Tensor, Tensor>
 {
     private const int MaxFeatureSide = 8;
     private readonly Sequential _features;
     private readonly Sequential _head;
 
+    /// <summary>Creates a classifier of [N, <paramref name="channels"/>, <paramref name="height"/>, <paramref name="width"/>] images.</summary>
+    /// <param name="channels">Input channels.</param>
+    /// <param name="height">Input height, at least <see cref="MinimumInputSide"/>.</param>
+    /// <param name="width">Input width, at least <see cref="MinimumInputSide"/>.</param>
+    /// <param name="classCount">Number of classes; the output is one logit per class.</param>
     public ClassifierNet(int channels, int height, int width, int classCount) : base("classifier")
     {
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>
@@ -45,5 +50,7 @@ internal sealed class ClassifierNet : nn.Module<Tensor, Tensor>
     /// <summary>The smallest side the two 2×2 poolings accept.</summary>
     public const int MinimumInputSide = 4;
 
+    /// <summary>Class logits [N, classCount] of images [N, C, H, W].</summary>
+    /// <param name="input">The images.</param>
     public override Tensor forward(Tensor input) => _head.forward(_features.forward(input));
 }

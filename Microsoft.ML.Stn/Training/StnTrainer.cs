@@ -152,7 +152,7 @@ internal sealed class StnTrainer
     private static float InputScale(Tensor images)
     {
         using var scope = NewDisposeScope();
-        double rms = images.square().mean().sqrt().item<float>();
+        double rms = images.norm().item<float>() / Math.Sqrt(images.numel());
         return rms > 0 ? (float)(1.0 / rms) : 1f;
     }
 

@@ -157,15 +157,7 @@ void ScoreMLNet()
 
 IDataView Keyed(IDataView view) => ml.Transforms.Conversion.MapValueToKey("Label").Fit(view).Transform(view);
 
-IDataView View(LabelledImages images)
-{
-    var definition = SchemaDefinition.Create(typeof(LabelledRow));
-    definition[nameof(LabelledRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, images.ImageLength);
-    var list = Enumerable.Range(0, images.Count)
-        .Select(i => new LabelledRow { Label = Glyphs.Name(images.Labels[i]), Features = images.Image(i) })
-        .ToList();
-    return ml.Data.LoadFromEnumerable(list, definition);
-}
+IDataView View(LabelledImages images) => images.ToDataView(ml, Glyphs.Name);
 
 static string Seconds(List<double> values) => string.Join(", ", values.Select(v => v.ToString("F2", CultureInfo.InvariantCulture) + "s"));
 
@@ -176,13 +168,6 @@ static string Latency(List<double> ms)
     var sorted = ms.Order().ToArray();
     double Percentile(double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
     return $"mean {ms.Average():F3} ms, p50 {Percentile(0.50):F3} ms, p95 {Percentile(0.95):F3} ms, p99 {Percentile(0.99):F3} ms";
-}
-
-internal sealed class LabelledRow
-{
-    public string Label { get; set; } = "";
-
-    public float[] Features { get; set; } = [];
 }
 
 internal sealed class FeatureRow

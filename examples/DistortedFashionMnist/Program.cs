@@ -36,9 +36,9 @@ catch (ArgumentException e)
 Console.WriteLine($"{source}: {options.Train} training, {options.Validation} validation and {options.Test} test images, " +
                   $"rotated ±45°, scaled 0.7–1.2 and shifted on a {Canvas}×{Canvas} canvas.");
 
-var trainView = ImageRows.View(ml, trainingPool, className, 0, options.Train);
-var validationView = ImageRows.View(ml, trainingPool, className, options.Train, options.Validation);
-var testView = ImageRows.View(ml, test, className, 0, options.Test);
+var trainView = trainingPool.ToDataView(ml, className, 0, options.Train);
+var validationView = trainingPool.ToDataView(ml, className, options.Train, options.Validation);
+var testView = test.ToDataView(ml, className, 0, options.Test);
 
 // ValidationData must already carry the key-typed label the pipeline's MapValueToKey gives the training data.
 var keyedValidation = ml.Transforms.Conversion.MapValueToKey("Label").Fit(trainView).Transform(validationView);
