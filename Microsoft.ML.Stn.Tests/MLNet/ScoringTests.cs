@@ -89,5 +89,16 @@ public sealed class ScoringTests
         Assert.IsTrue(labels.All(l => l >= 1 && l <= 10));
     }
 
+    [TestMethod]
+    public void GetterOfTheWrongTypeIsRefusedClearly()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        using var cursor = scored.GetRowCursor(new[] { scored.Schema["Score"], scored.Schema["Label"] });
+        var e = Assert.Throws<InvalidOperationException>(() => cursor.GetGetter<float>(scored.Schema["Score"]));
+        Assert.Contains("Score", e.Message);
+        e = Assert.Throws<InvalidOperationException>(() => cursor.GetGetter<float>(scored.Schema["Label"]));
+        Assert.Contains("Label", e.Message);
+    }
+
     private static string Key(float[] pixels) => string.Join(",", pixels.Select((v, i) => (v, i)).Where(p => p.v > 0).Take(40));
 }

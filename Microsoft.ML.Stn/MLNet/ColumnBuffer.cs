@@ -10,6 +10,10 @@ internal abstract class ColumnBuffer
 {
     public abstract void Fill(int slot);
 
+    /// <summary>A getter of the value in the slot that <paramref name="slot"/> names when it is called.</summary>
+    public ValueGetter<TValue> Getter<TValue>(Func<int> slot, DataViewSchema.Column column) =>
+        this is ColumnBuffer<TValue> typed ? typed.TypedGetter(slot) : throw ScoredBatch.WrongType(column, typeof(TValue));
+
     public static ColumnBuffer Create(DataViewRow row, DataViewSchema.Column column, int capacity)
     {
         var raw = column.Type.RawType;
@@ -22,7 +26,7 @@ internal abstract class ColumnBuffer
 
 internal abstract class ColumnBuffer<T> : ColumnBuffer
 {
-    public abstract ValueGetter<T> Getter(Func<int> slot);
+    public abstract ValueGetter<T> TypedGetter(Func<int> slot);
 }
 
 internal sealed class ValueColumnBuffer<T> : ColumnBuffer<T>
@@ -38,7 +42,7 @@ internal sealed class ValueColumnBuffer<T> : ColumnBuffer<T>
 
     public override void Fill(int slot) => _source(ref _values[slot]);
 
-    public override ValueGetter<T> Getter(Func<int> slot) => (ref T value) => value = _values[slot()];
+    public override ValueGetter<T> TypedGetter(Func<int> slot) => (ref T value) => value = _values[slot()];
 }
 
 internal sealed class VectorColumnBuffer<T> : ColumnBuffer<VBuffer<T>>
@@ -54,5 +58,5 @@ internal sealed class VectorColumnBuffer<T> : ColumnBuffer<VBuffer<T>>
 
     public override void Fill(int slot) => _source(ref _values[slot]);
 
-    public override ValueGetter<VBuffer<T>> Getter(Func<int> slot) => (ref VBuffer<T> value) => _values[slot()].CopyTo(ref value);
+    public override ValueGetter<VBuffer<T>> TypedGetter(Func<int> slot) => (ref VBuffer<T> value) => _values[slot()].CopyTo(ref value);
 }

@@ -148,12 +148,12 @@ internal sealed class ScoredDataView : IDataView
             {
                 var buffer = _buffers[column.Index]
                     ?? throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was made.");
-                return ((ColumnBuffer<TValue>)buffer).Getter(() => _row);
+                return buffer.Getter<TValue>(() => _row, column);
             }
             int output = column.Index - _input.Schema.Count;
             if (!_active[output])
                 throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was made.");
-            return (ValueGetter<TValue>)_batch.Getter(output, () => _row);
+            return _batch.Getter<TValue>(output, () => _row, column);
         }
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = _ids[_row];

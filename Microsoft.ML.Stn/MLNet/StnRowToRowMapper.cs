@@ -73,7 +73,7 @@ internal sealed class StnRowToRowMapper : IRowToRowMapper
             int output = column.Index - inputCount;
             if (!_active[output] || _batch is null)
                 throw new InvalidOperationException($"Column '{column.Name}' was not requested when the row was made.");
-            return (ValueGetter<TValue>)_batch.Getter(output, ScoreCurrentRow);
+            return _batch.Getter<TValue>(output, ScoreCurrentRow, column);
         }
 
         private int ScoreCurrentRow()
