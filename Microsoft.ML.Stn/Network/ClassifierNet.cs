@@ -1,3 +1,4 @@
+using Microsoft.ML.Stn.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ public sealed class ClassifierNet : nn.Module<Tensor, Tensor>
     /// <param name="height">Input height, at least <see cref="MinimumInputSide"/>.</param>
     /// <param name="width">Input width, at least <see cref="MinimumInputSide"/>.</param>
     /// <param name="classCount">Number of classes; the output is one logit per class.</param>
-    public ClassifierNet(int channels, int height, int width, int classCount) : base("classifier")
+    public ClassifierNet(int channels, int height, int width, int classCount) : base(TorchRuntime.CheckedModuleName("classifier"))
     {
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>
         {

@@ -1,3 +1,4 @@
+using Microsoft.ML.Stn.Platform;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -40,7 +41,7 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
     /// <param name="kind">The transform family whose parameters are regressed.</param>
     /// <exception cref="ArgumentException">The input size is too small or the channel count is not positive.</exception>
     public LocalisationNet(int channels, int height, int width, TransformKind kind = TransformKind.Affine)
-        : base("localisation")
+        : base(TorchRuntime.CheckedModuleName("localisation"))
     {
         Validate(channels, height, width);
         Kind = kind;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Stn.Platform;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Network;
@@ -36,7 +37,7 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         SamplingMode sampling = SamplingMode.Bilinear,
         PaddingMode padding = PaddingMode.Zeros,
         bool alignCorners = false)
-        : base("spatial_transformer")
+        : base(TorchRuntime.CheckedModuleName("spatial_transformer"))
     {
         GridGenerator.ValidateOutputSize(outputHeight, outputWidth);
         localisation = new LocalisationNet(channels, height, width, kind);

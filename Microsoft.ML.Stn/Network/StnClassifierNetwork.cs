@@ -1,3 +1,4 @@
+using Microsoft.ML.Stn.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
 
     public StnArchitecture Architecture { get; }
 
-    public StnClassifierNetwork(StnArchitecture architecture) : base("stn_classifier")
+    public StnClassifierNetwork(StnArchitecture architecture) : base(TorchRuntime.CheckedModuleName("stn_classifier"))
     {
         Architecture = architecture;
         if (architecture.UseSpatialTransformer)

@@ -4,7 +4,6 @@ using Microsoft.ML.Stn;
 using Microsoft.ML.Stn.MLNet;
 using Microsoft.ML.Stn.Network;
 using Microsoft.ML.Stn.Persistence;
-using Microsoft.ML.Stn.Platform;
 using static TorchSharp.torch;
 
 [assembly: LoadableClass(typeof(StnClassifyTransformer), typeof(StnModelFormat), null, typeof(SignatureLoadModel),
@@ -133,7 +132,6 @@ internal static class StnModelFormat
             int scoringBatchSize = Positive(reader.ReadInt32(), "scoring batch size");
             architecture = architecture with { ClassCount = labels.Count };
 
-            TorchRuntime.EnsureAvailable();
             network = new StnClassifierNetwork(architecture);
             ReadState(reader, network);
             var names = new StnColumnNames(features, predicted, score, warp, rectified.Length == 0 ? null : rectified);

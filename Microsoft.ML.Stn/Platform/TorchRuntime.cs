@@ -30,6 +30,16 @@ internal static class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// For the base-constructor call of this library's modules, which runs before anything else in them can touch
+    /// libtorch: ensures it loads, then returns <paramref name="name"/>.
+    /// </summary>
+    public static string CheckedModuleName(string name)
+    {
+        EnsureAvailable();
+        return name;
+    }
+
     /// <summary>Applies the intra-op thread count: the given one, or all cores.</summary>
     public static void SetThreads(int? threads)
     {
