@@ -340,6 +340,29 @@ public sealed class DatasetTests
     }
 
     [TestMethod]
+    public void GreyImageRoundTripsThroughPng()
+    {
+        var directory = NewTempDirectory();
+        try
+        {
+            var pixels = Enumerable.Range(0, 6 * 5).Select(i => i * 9f - 10f).ToArray();
+            var path = Path.Combine(directory, "grey.png");
+            Png.WriteGrey(path, pixels, height: 6, width: 5);
+
+            using var bitmap = SKBitmap.Decode(path);
+            Assert.AreEqual(5, bitmap.Width);
+            Assert.AreEqual(6, bitmap.Height);
+            for (int y = 0; y < 6; y++)
+                for (int x = 0; x < 5; x++)
+                    Assert.AreEqual((byte)Math.Clamp(pixels[y * 5 + x], 0, 255), bitmap.GetPixel(x, y).Red, $"pixel ({y}, {x})");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void LinePlotIsADecodablePngWithColouredLines()
     {
         var directory = NewTempDirectory();

@@ -1,8 +1,6 @@
-using System.Runtime.InteropServices;
 using Microsoft.ML.Data;
 using Microsoft.ML.Stn.Tests.MLNet;
 using Microsoft.ML.Transforms.Image;
-using SkiaSharp;
 using Stn.Datasets;
 
 namespace Microsoft.ML.Stn.Tests.Persistence;
@@ -33,22 +31,11 @@ public sealed class ImageFolderPipelineTests
             var folder = Path.Combine(root, Glyphs.Name(label));
             Directory.CreateDirectory(folder);
             var path = Path.Combine(folder, $"{i:D4}.png");
-            WriteGreyPng(path, images.Image(i));
+            Png.WriteGrey(path, images.Image(i), Side, Side);
             rows.Add(new ImageRow { ImagePath = path, Label = Glyphs.Name(label) });
         }
         Assert.HasCount(Classes * PerClass, rows);
         return rows;
-    }
-
-    private static void WriteGreyPng(string path, float[] pixels)
-    {
-        var grey = pixels.Select(v => (byte)Math.Round(Math.Clamp(v, 0, 255))).ToArray();
-        using var bitmap = new SKBitmap(new SKImageInfo(Side, Side, SKColorType.Gray8, SKAlphaType.Opaque));
-        Marshal.Copy(grey, 0, bitmap.GetPixels(), grey.Length);
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        data.SaveTo(file);
     }
 
     private static StnClassifyOptions Options(string features) => new()

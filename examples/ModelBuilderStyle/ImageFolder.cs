@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using SkiaSharp;
 using Stn.Datasets;
 
 namespace ModelBuilderStyle;
@@ -18,7 +16,7 @@ internal static class ImageFolder
             int cls = glyphs.Labels[i];
             var folder = Directory.CreateDirectory(Path.Combine(root, Glyphs.Name(cls)));
             var file = Path.Combine(folder.FullName, written[cls]++.ToString(CultureInfo.InvariantCulture) + ".png");
-            SaveGreyPng(glyphs.Image(i), side, side, file);
+            Png.WriteGrey(file, glyphs.Image(i), side, side);
         }
     }
 
@@ -32,21 +30,4 @@ internal static class ImageFolder
                 Label = Path.GetFileName(Path.GetDirectoryName(path)!),
             })
             .ToList();
-
-    private static void SaveGreyPng(float[] pixels, int width, int height, string path)
-    {
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
-        var row = new byte[width];
-        for (int y = 0; y < height; y++)
-        {
-            for (int x = 0; x < width; x++)
-                row[x] = (byte)Math.Round(Math.Clamp(pixels[y * width + x], 0f, 255f));
-            Marshal.Copy(row, 0, bitmap.GetPixels() + y * bitmap.RowBytes, width);
-        }
-
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
-            ?? throw new InvalidOperationException($"SkiaSharp could not encode {path} as PNG.");
-        using var file = File.Create(path);
-        data.SaveTo(file);
-    }
 }

@@ -56,7 +56,8 @@ static int BatchScore(string modelPath, IReadOnlyList<ModelInput> inputs, string
     int count = 0;
     foreach (var row in ml.Data.CreateEnumerable<ScoredImage>(scored, reuseRowObject: false))
     {
-        var fields = new[] { row.ImagePath, Path.GetDirectoryName(row.ImagePath) ?? "", row.PredictedLabel,
+        // The sub-folder names the true label, as in the layout Model Builder reads.
+        var fields = new[] { row.ImagePath, Path.GetFileName(Path.GetDirectoryName(row.ImagePath)) ?? "", row.PredictedLabel,
                 row.Score.Max().ToString("F4", CultureInfo.InvariantCulture) }
             .Concat(row.Warp.Select(w => w.ToString("F4", CultureInfo.InvariantCulture)));
         csv.WriteLine(string.Join(',', fields));

@@ -55,14 +55,23 @@ public static class Png
         {
             var (left, leftSize, right, rightSize) = pairs[i];
             int x0 = (i % cols) * cellWidth + gap, y0 = (i / cols) * cellHeight + gap;
-            Blit(gray, width, left, leftSize, scale, x0, y0);
-            Blit(gray, width, right, rightSize, scale, x0 + leftSide + gap / 2, y0);
+            Blit(gray, width, left, leftSize, leftSize, scale, x0, y0);
+            Blit(gray, width, right, rightSize, rightSize, scale, x0 + leftSide + gap / 2, y0);
         }
 
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
-        Marshal.Copy(gray, 0, bitmap.GetPixels(), gray.Length);
-        using var image = SKImage.FromBitmap(bitmap);
-        Save(image, path);
+        SaveGrey(gray, width, height, path);
+    }
+
+    /// <summary>Writes one single-channel image (values clamped to 0–255) as a greyscale PNG.</summary>
+    /// <param name="path">Output file.</param>
+    /// <param name="pixels">Row-major pixels.</param>
+    /// <param name="height">Rows.</param>
+    /// <param name="width">Columns.</param>
+    public static void WriteGrey(string path, float[] pixels, int height, int width)
+    {
+        var gray = new byte[height * width];
+        Blit(gray, width, pixels, height, width, 1, 0, 0);
+        SaveGrey(gray, width, height, path);
     }
 
     /// <summary>Writes a line chart of one or more series against their 1-based index (for example accuracy by epoch).</summary>
@@ -176,16 +185,25 @@ public static class Png
         Save(image, path);
     }
 
-    private static void Blit(byte[] target, int targetWidth, float[] image, int size, int scale, int x0, int y0)
+    private static void Blit(byte[] target, int targetWidth, float[] image, int height, int width, int scale, int x0, int y0)
     {
-        for (int y = 0; y < size * scale; y++)
+        for (int y = 0; y < height * scale; y++)
         {
-            for (int x = 0; x < size * scale; x++)
+            for (int x = 0; x < width * scale; x++)
             {
-                float v = image[(y / scale) * size + x / scale];
+                float v = image[(y / scale) * width + x / scale];
                 target[(y0 + y) * targetWidth + x0 + x] = (byte)Math.Round(Math.Clamp(float.IsNaN(v) ? 0 : v, 0, 255));
             }
         }
+    }
+
+    private static void SaveGrey(byte[] gray, int width, int height, string path)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
+        for (int y = 0; y < height; y++)
+            Marshal.Copy(gray, y * width, bitmap.GetPixels() + y * bitmap.RowBytes, width);
+        using var image = SKImage.FromBitmap(bitmap);
+        Save(image, path);
     }
 
     private static void Save(SKImage image, string path)
