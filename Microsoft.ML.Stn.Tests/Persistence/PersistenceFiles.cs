@@ -50,6 +50,15 @@ internal static class PersistenceFiles
         return path;
     }
 
+    /// <summary>The shared trained model saved to memory and loaded back in a new MLContext.</summary>
+    public static ITransformer RoundTripThroughStream(out DataViewSchema inputSchema)
+    {
+        using var stream = new MemoryStream();
+        TrainedModel.Ml.Model.Save(TrainedModel.Model, TrainedModel.TestView.Schema, stream);
+        stream.Position = 0;
+        return new MLContext().Model.Load(stream, out inputSchema);
+    }
+
     public static byte[] ReadEntry(string zipPath)
     {
         using var zip = ZipFile.OpenRead(zipPath);

@@ -22,10 +22,7 @@ public sealed class RoundTripTests
     [TestMethod]
     public void StreamRoundTripScoresIdentically()
     {
-        using var stream = new MemoryStream();
-        TrainedModel.Ml.Model.Save(TrainedModel.Model, TrainedModel.TestView.Schema, stream);
-        stream.Position = 0;
-        var loaded = new MLContext().Model.Load(stream, out var inputSchema);
+        var loaded = PersistenceFiles.RoundTripThroughStream(out var inputSchema);
         AssertSameInputSchema(TrainedModel.TestView.Schema, inputSchema);
         AssertScoresIdentically(loaded);
     }
@@ -33,10 +30,7 @@ public sealed class RoundTripTests
     [TestMethod]
     public void OutputColumnTypesAndAnnotationsSurvive()
     {
-        using var stream = new MemoryStream();
-        TrainedModel.Ml.Model.Save(TrainedModel.Model, TrainedModel.TestView.Schema, stream);
-        stream.Position = 0;
-        var loaded = new MLContext().Model.Load(stream, out _);
+        var loaded = PersistenceFiles.RoundTripThroughStream(out _);
         var expected = TrainedModel.Model.GetOutputSchema(TrainedModel.TestView.Schema);
         var actual = loaded.GetOutputSchema(TrainedModel.TestView.Schema);
 

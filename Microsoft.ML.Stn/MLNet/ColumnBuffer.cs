@@ -12,7 +12,7 @@ internal abstract class ColumnBuffer
 
     /// <summary>A getter of the value in the slot that <paramref name="slot"/> names when it is called.</summary>
     public ValueGetter<TValue> Getter<TValue>(Func<int> slot, DataViewSchema.Column column) =>
-        this is ColumnBuffer<TValue> typed ? typed.TypedGetter(slot) : throw ScoredBatch.WrongType(column, typeof(TValue));
+        this is ColumnBuffer<TValue> typed ? typed.TypedGetter(slot) : throw RowErrors.WrongType(column, typeof(TValue));
 
     public static ColumnBuffer Create(DataViewRow row, DataViewSchema.Column column, int capacity)
     {

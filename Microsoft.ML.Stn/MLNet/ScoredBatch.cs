@@ -52,11 +52,7 @@ internal sealed class ScoredBatch
 
     /// <summary><see cref="Getter(int, Func{int})"/> for a consumer that asks for <typeparamref name="TValue"/>.</summary>
     public ValueGetter<TValue> Getter<TValue>(int output, Func<int> row, DataViewSchema.Column column) =>
-        Getter(output, row) as ValueGetter<TValue> ?? throw WrongType(column, typeof(TValue));
-
-    /// <summary>What ML.NET's own rows throw when a getter of the wrong type is requested.</summary>
-    public static InvalidOperationException WrongType(DataViewSchema.Column column, Type requested) =>
-        new($"Column '{column.Name}' has type {column.Type}; a getter of {requested} was requested.");
+        Getter(output, row) as ValueGetter<TValue> ?? throw RowErrors.WrongType(column, typeof(TValue));
 
     private static ValueGetter<VBuffer<float>> VectorGetter(float[] source, int length, Func<int> row) =>
         (ref VBuffer<float> value) =>

@@ -67,7 +67,9 @@ internal sealed class ScoredDataView : IDataView
         public override bool MoveNext() => _input.MoveNext();
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
-            _input.GetGetter<TValue>(_input.Schema[column.Index]);
+            column.Index < _input.Schema.Count
+                ? _input.GetGetter<TValue>(_input.Schema[column.Index])
+                : throw RowErrors.NotRequested(column);
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
 
@@ -147,12 +149,12 @@ internal sealed class ScoredDataView : IDataView
             if (column.Index < _input.Schema.Count)
             {
                 var buffer = _buffers[column.Index]
-                    ?? throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was made.");
+                    ?? throw RowErrors.NotRequested(column);
                 return buffer.Getter<TValue>(() => _row, column);
             }
             int output = column.Index - _input.Schema.Count;
             if (!_active[output])
-                throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was made.");
+                throw RowErrors.NotRequested(column);
             return _batch.Getter<TValue>(output, () => _row, column);
         }
 

@@ -72,7 +72,7 @@ internal sealed class StnRowToRowMapper : IRowToRowMapper
                 return _input.GetGetter<TValue>(_input.Schema[column.Index]);
             int output = column.Index - inputCount;
             if (!_active[output] || _batch is null)
-                throw new InvalidOperationException($"Column '{column.Name}' was not requested when the row was made.");
+                throw RowErrors.NotRequested(column);
             return _batch.Getter<TValue>(output, ScoreCurrentRow, column);
         }
 

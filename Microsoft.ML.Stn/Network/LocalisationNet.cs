@@ -80,7 +80,8 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
         using (no_grad())
         {
             head.weight!.zero_();
-            head.bias!.copy_(tensor(TransformParameterisation.IdentityParameters(kind)));
+            using var identity = tensor(TransformParameterisation.IdentityParameters(kind));
+            head.bias!.copy_(identity);
         }
 
         RegisterComponents();

@@ -17,7 +17,7 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
     private readonly SpatialTransformer? _transformer;
     private readonly ClassifierNet _classifier;
     private readonly Tensor _inputScale;
-    private readonly Tensor _identity;
+    private readonly float[] _identity;
 
     public StnArchitecture Architecture { get; }
 
@@ -32,9 +32,10 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         }
         _classifier = new ClassifierNet(architecture.Channels, architecture.OutputHeight, architecture.OutputWidth,
             architecture.ClassCount);
-        _inputScale = ones(1);
-        int rows = TransformParameterisation.MatrixRows(architecture.Transform);
-        _identity = eye(3)[..rows].unsqueeze(0);
+        _inputScale = ones(1).DetachFromDisposeScope();
+        // A plain array, not a tensor field: RegisterComponents would make a tensor field a saved buffer.
+        _identity = new float[architecture.WarpLength];
+        for (int i = 0; i < architecture.WarpLength; i += 4) _identity[i] = 1;
         register_buffer("input_scale", _inputScale);
         RegisterComponents();
     }
@@ -57,7 +58,7 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         }
         else
         {
-            theta = _identity.expand(input.shape[0], -1, -1);
+            theta = tensor(_identity, new long[] { 1, a.WarpLength / 3, 3 }).expand(input.shape[0], -1, -1);
             rectified = a.OutputHeight == a.Height && a.OutputWidth == a.Width
                 ? scaled
                 : SpatialTransformer.Warp(scaled, theta, a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
