@@ -141,6 +141,11 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         Positive(ectx, o.LearningRateStepEpochs, nameof(o.LearningRateStepEpochs));
         if (!(o.LearningRate > 0) || !float.IsFinite(o.LearningRate))
             throw ectx.ExceptParam(nameof(o.LearningRate), $"LearningRate must be a positive number, but it is {o.LearningRate}.");
+        if (o.LocalisationLearningRate is { } localisationRate && (!(localisationRate > 0) || !float.IsFinite(localisationRate)))
+        {
+            throw ectx.ExceptParam(nameof(o.LocalisationLearningRate),
+                $"LocalisationLearningRate must be a positive number, but it is {localisationRate}.");
+        }
         if (!(o.WeightDecay >= 0) || !float.IsFinite(o.WeightDecay))
             throw ectx.ExceptParam(nameof(o.WeightDecay), $"WeightDecay must be zero or positive, but it is {o.WeightDecay}.");
         if (!(o.Momentum >= 0) || !(o.Momentum < 1))

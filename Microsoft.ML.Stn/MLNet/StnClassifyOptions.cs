@@ -105,8 +105,18 @@ public sealed class StnClassifyOptions
     /// <summary>Number of images per training step. Default 64.</summary>
     public int BatchSize { get; set; } = 64;
 
-    /// <summary>Initial learning rate. Default 0.001.</summary>
+    /// <summary>Initial learning rate of the classifier (and of the localisation net unless
+    /// <see cref="LocalisationLearningRate"/> is set). Default 0.001.</summary>
     public float LearningRate { get; set; } = 1e-3f;
+
+    /// <summary>
+    /// Initial learning rate of the localisation net; <c>null</c> (default) uses <see cref="LearningRate"/>. A spatial
+    /// transformer only learns to undo rotation if it adapts faster than the classifier becomes invariant to it: a
+    /// localisation rate about 10× the classifier's (for example 0.001 with <see cref="LearningRate"/> 0.0001) makes
+    /// the warp measurably more canonical, at the cost of more epochs for the classifier. Much above 0.001 with Adam
+    /// the localisation net tends to diverge (the warp leaves the image and accuracy drops to chance).
+    /// </summary>
+    public float? LocalisationLearningRate { get; set; }
 
     /// <summary>Optimiser. Default <see cref="StnOptimizer.Adam"/>.</summary>
     public StnOptimizer Optimizer { get; set; } = StnOptimizer.Adam;

@@ -1,5 +1,6 @@
 using Microsoft.ML.Stn.Platform;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Network;
@@ -39,6 +40,10 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         register_buffer("input_scale", _inputScale);
         RegisterComponents();
     }
+
+    /// <summary>The localisation net's parameters (none without a spatial transformer).</summary>
+    public IEnumerable<Parameter> LocalisationParameters() =>
+        _transformer?.Localisation.parameters() ?? Enumerable.Empty<Parameter>();
 
     /// <summary>Sets the factor that brings the training data to unit root mean square.</summary>
     public void SetInputScale(float scale)

@@ -49,9 +49,9 @@ internal sealed class StnTrainer
         {
             for (int epoch = 1; epoch <= _options.Epochs; epoch++)
             {
-                double learningRate = LearningRateAt(epoch);
+                double schedule = ScheduleFactor(epoch), learningRate = _options.LearningRate * schedule;
                 foreach (var group in optimizer.ParamGroups)
-                    group.LearningRate = learningRate;
+                    group.LearningRate = group.InitialLearningRate * schedule;
 
                 for (int i = 0; i < count; i++) order[i] = i;
                 rng.Shuffle(order);
@@ -156,19 +156,34 @@ internal sealed class StnTrainer
         return rms > 0 ? (float)(1.0 / rms) : 1f;
     }
 
-    private OptimizerHelper CreateOptimizer(StnClassifierNetwork network) => _options.Optimizer switch
+    /// <summary>
+    /// Two parameter groups: the localisation net learns at <see cref="StnClassifyOptions.LocalisationLearningRate"/>,
+    /// everything else at <see cref="StnClassifyOptions.LearningRate"/>.
+    /// </summary>
+    private OptimizerHelper CreateOptimizer(StnClassifierNetwork network)
     {
-        StnOptimizer.Sgd => optim.SGD(network.parameters(), _options.LearningRate, _options.Momentum,
-            weight_decay: _options.WeightDecay),
-        _ => optim.Adam(network.parameters(), _options.LearningRate, weight_decay: _options.WeightDecay),
-    };
+        var localisation = network.LocalisationParameters().ToList();
+        var others = network.parameters().Except(localisation).ToList();
+        double rate = _options.LearningRate, localisationRate = _options.LocalisationLearningRate ?? rate;
+        double decay = _options.WeightDecay, momentum = _options.Momentum;
+        if (_options.Optimizer == StnOptimizer.Sgd)
+        {
+            var groups = new List<SGD.ParamGroup> { new(others, rate, momentum, 0, decay, false, false) };
+            if (localisation.Count > 0) groups.Add(new(localisation, localisationRate, momentum, 0, decay, false, false));
+            return optim.SGD(groups, rate);
+        }
+        var adamGroups = new List<Adam.ParamGroup> { new(others, rate, 0.9, 0.999, 1e-8, decay, false, false) };
+        if (localisation.Count > 0) adamGroups.Add(new(localisation, localisationRate, 0.9, 0.999, 1e-8, decay, false, false));
+        return optim.Adam(adamGroups, rate);
+    }
 
-    private double LearningRateAt(int epoch) => _options.LearningRateSchedule switch
+    /// <summary>The schedule's multiplier of every group's initial learning rate in this epoch.</summary>
+    private double ScheduleFactor(int epoch) => _options.LearningRateSchedule switch
     {
-        LearningRateSchedule.Step => _options.LearningRate *
+        LearningRateSchedule.Step =>
             Math.Pow(_options.LearningRateDecay, (epoch - 1) / Math.Max(1, _options.LearningRateStepEpochs)),
-        LearningRateSchedule.Cosine => _options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / _options.Epochs)),
-        _ => _options.LearningRate,
+        LearningRateSchedule.Cosine => 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / _options.Epochs)),
+        _ => 1,
     };
 
     private StnTrainingProgress Report(bool isEpochEnd, int epoch, int batch, int batches, double loss,
