@@ -3,10 +3,12 @@ using System.Globalization;
 namespace DistortedFashionMnist;
 
 /// <summary>The run's settings, from <c>--name value</c> pairs.</summary>
-internal sealed record CommandLine(int Train, int Validation, int Test, int Epochs, string Output, int Seed, string DataDirectory)
+internal sealed record CommandLine(int Train, int Validation, int Test, int Epochs, string Output, int Seed, string DataDirectory,
+    float StnLearningRate, float LocalisationLearningRate)
 {
     public const string Usage =
-        "Usage: DistortedFashionMnist [--train N] [--validation N] [--test N] [--epochs N] [--output DIR] [--seed N] [--data DIR]";
+        "Usage: DistortedFashionMnist [--train N] [--validation N] [--test N] [--epochs N] [--output DIR] [--seed N] [--data DIR]\n" +
+        "       [--stn-lr RATE] [--localisation-lr RATE]";
 
     public static CommandLine Parse(string[] args)
     {
@@ -31,6 +33,15 @@ internal sealed record CommandLine(int Train, int Validation, int Test, int Epoc
 
         string Text(string name, string fallback) => values.Remove(name, out var text) ? text : fallback;
 
+        float Rate(string name, float fallback)
+        {
+            if (!values.Remove(name, out var text))
+                return fallback;
+            if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !(value > 0))
+                throw new ArgumentException($"--{name} needs a positive number, got '{text}'.");
+            return value;
+        }
+
         int train = Number("train", 6000, 20);
         var result = new CommandLine(
             train,
@@ -39,7 +50,9 @@ internal sealed record CommandLine(int Train, int Validation, int Test, int Epoc
             Number("epochs", 15, 1),
             Path.GetFullPath(Text("output", "output")),
             Number("seed", 1, 0),
-            Text("data", Stn.Datasets.FashionMnist.DefaultDirectory));
+            Text("data", Stn.Datasets.FashionMnist.DefaultDirectory),
+            Rate("stn-lr", 3e-4f),
+            Rate("localisation-lr", 1e-3f));
         if (values.Count > 0)
             throw new ArgumentException($"Unknown option --{values.Keys.First()}.\n{Usage}");
         return result;
