@@ -126,6 +126,35 @@ public sealed class TrainingTests
     }
 
     [TestMethod]
+    public void LocalisationLearningRateDrivesOnlyTheLocalisationNet()
+    {
+        float[][] Warps(float? localisationRate)
+        {
+            var ml = new MLContext(4);
+            var options = Quick();
+            options.LocalisationLearningRate = localisationRate;
+            var model = Fit(ml, GlyphData.View(ml, GlyphData.Images(128, seed: 4)), options);
+            return TrainedModel.Vectors(model.Transform(GlyphData.View(ml, GlyphData.Images(8, seed: 5))), "Warp");
+        }
+        float[] identity = { 1, 0, 0, 0, 1, 0 };
+        double Moved(float[][] warps) => warps.Max(w => w.Zip(identity).Max(p => Math.Abs(p.First - p.Second)));
+        Assert.IsLessThan(1e-6, Moved(Warps(1e-12f)), "a vanishing localisation rate leaves the warp at the identity");
+        Assert.IsGreaterThan(1e-3, Moved(Warps(null)), "with the classifier's rate the warp moves");
+    }
+
+    [TestMethod]
+    [DataRow(0f)]
+    [DataRow(-1f)]
+    [DataRow(float.PositiveInfinity)]
+    public void NonPositiveLocalisationLearningRateIsRejected(float rate)
+    {
+        var options = Quick();
+        options.LocalisationLearningRate = rate;
+        var e = Assert.Throws<ArgumentException>(() => new MLContext(1).Transforms.StnClassify(options));
+        Assert.Contains("LocalisationLearningRate", e.Message);
+    }
+
+    [TestMethod]
     public void ProjectiveTransformGivesNineWarpValues()
     {
         var ml = new MLContext(4);
