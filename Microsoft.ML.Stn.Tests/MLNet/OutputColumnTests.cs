@@ -82,6 +82,19 @@ public sealed class OutputColumnTests
     }
 
     [TestMethod]
+    public void EvaluateWorksAfterMapKeyToValueOverwritesPredictedLabel()
+    {
+        var ml = TrainedModel.Ml;
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var expected = ml.MulticlassClassification.Evaluate(scored);
+        var asValues = ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored).Transform(scored);
+        Assert.AreEqual(TextDataViewType.Instance, asValues.Schema["PredictedLabel"].Type);
+        var metrics = ml.MulticlassClassification.Evaluate(asValues);
+        Assert.AreEqual(expected.MicroAccuracy, metrics.MicroAccuracy, 1e-12);
+        Assert.AreEqual(expected.LogLoss, metrics.LogLoss, 1e-12);
+    }
+
+    [TestMethod]
     public void EvaluateWorksUnchangedWithPerClassMetrics()
     {
         var ml = TrainedModel.Ml;
