@@ -52,8 +52,8 @@ static void Write(BinaryWriter writer, List<OutputRow> rows)
     {
         writer.Write(row.Score.Length);
         foreach (float v in row.Score) writer.Write(v);
-        writer.Write(row.Warp.Length);
-        foreach (float v in row.Warp) writer.Write(v);
+        writer.Write(row.Theta.Length);
+        foreach (float v in row.Theta) writer.Write(v);
         writer.Write(row.PredictedLabel);
     }
 }
@@ -67,6 +67,6 @@ internal sealed class InputRow
 internal sealed class OutputRow
 {
     public float[] Score { get; set; } = Array.Empty<float>();
-    public float[] Warp { get; set; } = Array.Empty<float>();
+    public float[] Theta { get; set; } = Array.Empty<float>();
     public uint PredictedLabel { get; set; }
 }

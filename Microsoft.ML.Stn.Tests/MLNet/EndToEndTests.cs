@@ -54,12 +54,12 @@ public sealed class EndToEndTests
         var ml = new MLContext(seed: 1);
         options.ImageHeight = Canvas;
         options.ImageWidth = Canvas;
-        options.RectifiedImageColumnName = "Rectified";
+        options.RectifiedImageColumnName = "RectifiedImage";
         var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options))
             .Fit(GlyphData.View(ml, train));
         var scored = model.Transform(GlyphData.View(ml, test));
         return new Scored(ml.MulticlassClassification.Evaluate(scored).MicroAccuracy,
-            TrainedModel.Vectors(scored, "Rectified"), TrainedModel.Vectors(scored, "Warp"));
+            TrainedModel.Vectors(scored, "RectifiedImage"), TrainedModel.Vectors(scored, "Theta"));
     }
 
     private static double CentroidSpread(IReadOnlyList<float[]> images)

@@ -31,7 +31,7 @@ public sealed class OutputColumnTests
         CollectionAssert.AreEqual(labelKeys.DenseValues().Select(v => v.ToString()).ToArray(),
             slotNames.DenseValues().Select(v => v.ToString()).ToArray());
 
-        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 6), schema["Warp"].Type);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 6), schema["Theta"].Type);
         Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, TrainedModel.Canvas * TrainedModel.Canvas),
             schema[TrainedModel.RectifiedColumn].Type);
     }
@@ -67,7 +67,7 @@ public sealed class OutputColumnTests
     public void WarpIsTheMatrixThatMapsTheRectifiedImage()
     {
         var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
-        var warps = TrainedModel.Vectors(scored, "Warp");
+        var warps = TrainedModel.Vectors(scored, "Theta");
         var rectified = TrainedModel.Vectors(scored, TrainedModel.RectifiedColumn);
         int size = TrainedModel.Canvas;
         using var scope = global::TorchSharp.torch.NewDisposeScope();

@@ -10,7 +10,7 @@ public sealed class ScoringTests
     {
         public uint PredictedLabel { get; set; }
         public float[] Score { get; set; } = Array.Empty<float>();
-        public float[] Warp { get; set; } = Array.Empty<float>();
+        public float[] Theta { get; set; } = Array.Empty<float>();
     }
 
     [TestMethod]
@@ -20,14 +20,14 @@ public sealed class ScoringTests
         var rows = GlyphData.Rows(TrainedModel.TestImages).ToList();
         var batched = TrainedModel.Model.Transform(TrainedModel.TestView);
         var scores = TrainedModel.Vectors(batched, "Score");
-        var warps = TrainedModel.Vectors(batched, "Warp");
+        var warps = TrainedModel.Vectors(batched, "Theta");
         var schema = DataViews.Schema(TrainedModel.TestImages.ImageLength);
         var engine = ml.Model.CreatePredictionEngine<ImageRow, Prediction>(TrainedModel.Model, inputSchemaDefinition: schema);
         for (int i = 0; i < 20; i++)
         {
             var p = engine.Predict(rows[i]);
             TrainedModel.AssertSame(new[] { scores[i] }, new[] { p.Score }, 1e-5, "score");
-            TrainedModel.AssertSame(new[] { warps[i] }, new[] { p.Warp }, 1e-5, "warp");
+            TrainedModel.AssertSame(new[] { warps[i] }, new[] { p.Theta }, 1e-5, "warp");
             Assert.AreEqual((uint)Array.IndexOf(scores[i], scores[i].Max()) + 1, p.PredictedLabel);
         }
     }
@@ -35,11 +35,24 @@ public sealed class ScoringTests
     [TestMethod]
     public void ScoringBatchSizeDoesNotChangeResults()
     {
-        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
-        var expected = TrainedModel.Vectors(scored, "Score");
-        Assert.IsGreaterThan(50, expected.Length, "the data spans several scoring batches of 50");
-        var one = TrainedModel.Vectors(TrainedModel.Model.Transform(TrainedModel.TestView), "Score");
-        TrainedModel.AssertSame(expected, one, 0, "scoring twice");
+        var expected = TrainedModel.Model.Transform(TrainedModel.TestView);
+        Assert.AreEqual(50, ((IEnumerable<ITransformer>)TrainedModel.Model).OfType<StnClassifyTransformer>().Single().ScoringBatchSize);
+        Assert.IsGreaterThan(50, TrainedModel.TestImages.Count, "the data spans several scoring batches of 50");
+
+        // The same seed and options train the same weights; only the rows per forward pass differ (7 leaves a partial
+        // last batch, 1 is the single-row path's size).
+        foreach (int batchSize in new[] { 7, 1 })
+        {
+            var options = TrainedModel.Options();
+            options.ScoringBatchSize = batchSize;
+            var (ml, model, test) = TrainedModel.Train(options);
+            Assert.AreEqual(batchSize, ((IEnumerable<ITransformer>)model).OfType<StnClassifyTransformer>().Single().ScoringBatchSize);
+            var actual = model.Transform(GlyphData.View(ml, test));
+            // Other batch sizes may pick other kernel blockings: float rounding only, relative to each column's range
+            // (the rectified image keeps the input's 0–255).
+            foreach (var (column, tolerance) in new[] { ("Score", 1e-5), ("Theta", 1e-5), ("BoundingBox", 1e-4), (TrainedModel.RectifiedColumn, 1e-3) })
+                TrainedModel.AssertSame(TrainedModel.Vectors(expected, column), TrainedModel.Vectors(actual, column), tolerance, $"{column} at batch {batchSize}");
+        }
     }
 
     [TestMethod]

@@ -10,7 +10,7 @@ namespace Microsoft.ML.Stn.Tests.MLNet;
 internal static class TrainedModel
 {
     public const int Canvas = 32;
-    public const string RectifiedColumn = "Rectified";
+    public const string RectifiedColumn = "RectifiedImage";
 
     private static readonly Lazy<(MLContext Ml, ITransformer Model, LabelledImages Test)> s_model = new(Train);
 
@@ -31,12 +31,15 @@ internal static class TrainedModel
         ScoringBatchSize = 50,
     };
 
-    private static (MLContext, ITransformer, LabelledImages) Train()
+    private static (MLContext, ITransformer, LabelledImages) Train() => Train(Options());
+
+    /// <summary>Trains the shared model's pipeline with other options; the same options give the same model.</summary>
+    public static (MLContext, ITransformer, LabelledImages) Train(StnClassifyOptions options)
     {
         var ml = new MLContext(seed: 7);
         var train = GlyphData.Images(800, seed: 11);
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.Transforms.StnClassify(Options()))
+            .Append(ml.Transforms.StnClassify(options))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabelValue", "PredictedLabel"));
         var model = pipeline.Fit(GlyphData.View(ml, train));
         return (ml, model, GlyphData.Images(120, seed: 12));

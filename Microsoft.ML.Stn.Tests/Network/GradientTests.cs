@@ -158,7 +158,7 @@ public sealed class GradientTests
         var (theta, _) = stn.forward(input);
         AssertAwayFromKinks(GridGenerator.Generate(theta.detach(), 9, 11, false), 20, 20, false);
 
-        Tensor Loss() => (stn.forward(input).Output * weights).sum();
+        Tensor Loss() => (stn.forward(input).RectifiedImage * weights).sum();
         stn.zero_grad();
         Loss().backward();
 

@@ -27,8 +27,9 @@ public sealed class WorkedExampleTests
         //   y_t = (2·13 + 1)/28 − 1 = 27/28 − 28/28 = −1/28
         double xt = -17.0 / 28.0;
         double yt = -1.0 / 28.0;
-        Assert.AreEqual((2.0 * column + 1.0) / size - 1.0, xt, 1e-15);
-        Assert.AreEqual((2.0 * row + 1.0) / size - 1.0, yt, 1e-15);
+        using var target = GridGenerator.TargetGrid(size, size, alignCorners: false, ScalarType.Float64);
+        Assert.AreEqual(xt, target[row * size + column, 0].item<double>(), 1e-15, "the grid generator's x_t of pixel (13, 5)");
+        Assert.AreEqual(yt, target[row * size + column, 1].item<double>(), 1e-15, "the grid generator's y_t of pixel (13, 5)");
 
         // Source coordinate: x_s = 0·x_t + 1·y_t + 0 = −1/28,  y_s = −1·x_t + 0·y_t + 0 = 17/28.
         double xs = -1.0 / 28.0;

@@ -8,7 +8,7 @@ public sealed class FreshProcessTests
 {
     private const double Tolerance = 1e-6;
 
-    private sealed record Scored(float[] Score, float[] Warp, uint PredictedLabel);
+    private sealed record Scored(float[] Score, float[] Theta, uint PredictedLabel);
 
     [TestMethod]
     public void FreshProcessWithoutRegistrationScoresIdentically()
@@ -34,14 +34,14 @@ public sealed class FreshProcessTests
 
         var expected = TrainedModel.Model.Transform(TrainedModel.TestView);
         var scores = TrainedModel.Vectors(expected, "Score");
-        var warps = TrainedModel.Vectors(expected, "Warp");
+        var warps = TrainedModel.Vectors(expected, "Theta");
         var keys = TrainedModel.Keys(expected, "PredictedLabel");
         using var reader = new BinaryReader(File.OpenRead(output));
         foreach (var route in new[] { "Transform", "PredictionEngine" })
         {
             var actual = ReadBlock(reader);
             TrainedModel.AssertSame(scores, actual.Select(r => r.Score).ToArray(), Tolerance, $"{route} Score");
-            TrainedModel.AssertSame(warps, actual.Select(r => r.Warp).ToArray(), Tolerance, $"{route} Warp");
+            TrainedModel.AssertSame(warps, actual.Select(r => r.Theta).ToArray(), Tolerance, $"{route} Warp");
             CollectionAssert.AreEqual(keys, actual.Select(r => r.PredictedLabel).ToArray(), $"{route} PredictedLabel");
         }
         Assert.AreEqual(reader.BaseStream.Length, reader.BaseStream.Position, "nothing after the two blocks");

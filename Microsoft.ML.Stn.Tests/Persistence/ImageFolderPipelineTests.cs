@@ -73,7 +73,7 @@ public sealed class ImageFolderPipelineTests
         var actual = loaded.Transform(fresh.Data.LoadFromEnumerable(rows));
 
         TrainedModel.AssertSame(TrainedModel.Vectors(expected, "Score"), TrainedModel.Vectors(actual, "Score"), 1e-6, "Score");
-        TrainedModel.AssertSame(TrainedModel.Vectors(expected, "Warp"), TrainedModel.Vectors(actual, "Warp"), 1e-6, "Warp");
+        TrainedModel.AssertSame(TrainedModel.Vectors(expected, "Theta"), TrainedModel.Vectors(actual, "Theta"), 1e-6, "Theta");
         CollectionAssert.AreEqual(
             expected.GetColumn<string>("PredictedLabelValue").ToArray(),
             actual.GetColumn<string>("PredictedLabelValue").ToArray(), "PredictedLabelValue");
@@ -114,7 +114,7 @@ public sealed class ImageFolderPipelineTests
         var loaded = fresh.Model.Load(stream, out _);
         var actual = loaded.Transform(fresh.Data.LoadFromEnumerable(rows));
         TrainedModel.AssertSame(expectedScores, TrainedModel.Vectors(actual, "Score"), 1e-6, "Score");
-        TrainedModel.AssertSame(TrainedModel.Vectors(expected, "Warp"), TrainedModel.Vectors(actual, "Warp"), 1e-6, "Warp");
+        TrainedModel.AssertSame(TrainedModel.Vectors(expected, "Theta"), TrainedModel.Vectors(actual, "Theta"), 1e-6, "Theta");
         CollectionAssert.AreEqual(
             expected.GetColumn<string>("PredictedLabelValue").ToArray(),
             actual.GetColumn<string>("PredictedLabelValue").ToArray(), "PredictedLabelValue");

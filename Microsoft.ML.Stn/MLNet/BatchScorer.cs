@@ -5,8 +5,8 @@ namespace Microsoft.ML.Stn.MLNet;
 
 /// <summary>
 /// Runs the trained network on a batch of planar images in eval mode without gradients and copies the results into
-/// caller-owned arrays. Calls are serialised: one forward pass already uses every intra-op thread, and it keeps the
-/// module's use single-threaded.
+/// the batch's arrays, once per batch. Calls are serialised: one forward pass already uses every intra-op thread, and
+/// it keeps the module's use single-threaded.
 /// </summary>
 internal sealed class BatchScorer
 {
@@ -21,23 +21,27 @@ internal sealed class BatchScorer
 
     public StnArchitecture Architecture => _network.Architecture;
 
-    /// <summary>Scores the first <c>count</c> images of <c>pixels</c>; <c>rectified</c> is null when nobody asked for
-    /// the rectified images.</summary>
-    public void Score(float[] pixels, int count, float[] probabilities, float[] warp, float[]? rectified)
+    /// <summary>Scores the first <paramref name="count"/> images of the batch's pixels.</summary>
+    public void Score(ScoredBatch batch, int count)
     {
         var a = Architecture;
         lock (_lock)
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var input = tensor(pixels.AsMemory(0, count * a.PixelCount), new long[] { count, a.Channels, a.Height, a.Width });
-            var (logits, theta, image) = _network.forward(input);
-            nn.functional.softmax(logits, 1).contiguous().data<float>().CopyTo(probabilities, 0, 0);
-            theta.contiguous().data<float>().CopyTo(warp, 0, 0);
-            if (rectified is not null)
-                image.contiguous().data<float>().CopyTo(rectified, 0, 0);
+            var input = tensor(batch.Pixels.AsMemory(0, count * a.PixelCount), [count, a.Channels, a.Height, a.Width]);
+            var (logits, theta, rectifiedImage) = _network.forward(input);
+            CopyTo(nn.functional.softmax(logits, 1), batch.Probabilities);
+            CopyTo(theta, batch.Theta);
+            if (batch.BoundingBox is { } box)
+                CopyTo(BoundingBox.FromTheta(theta, a.OutputHeight, a.OutputWidth, a.Height, a.Width, a.AlignCorners), box);
+            if (batch.RectifiedImage is { } image)
+                CopyTo(rectifiedImage, image);
         }
     }
+
+    private static void CopyTo(Tensor values, float[] destination) =>
+        values.contiguous().data<float>().CopyTo(destination, 0, 0);
 
     /// <summary>The 1-based key of the most probable class, or 0 (missing) when the scores are not finite.</summary>
     public static uint PredictedKey(ReadOnlySpan<float> probabilities)

@@ -10,10 +10,17 @@ namespace Microsoft.ML.Stn.MLNet;
 /// </summary>
 internal sealed class LabelKeys
 {
-    private static readonly PrimitiveDataViewType[] s_supported =
+    /// <summary>The key value types kept, by the tag a saved model stores for them (names, so that the list can grow
+    /// or be reordered without breaking saved models).</summary>
+    private static readonly Dictionary<string, PrimitiveDataViewType> s_supported = new()
     {
-        TextDataViewType.Instance, NumberDataViewType.Single, NumberDataViewType.Double, NumberDataViewType.Int32,
-        NumberDataViewType.UInt32, NumberDataViewType.Int64, BooleanDataViewType.Instance,
+        ["Text"] = TextDataViewType.Instance,
+        ["Single"] = NumberDataViewType.Single,
+        ["Double"] = NumberDataViewType.Double,
+        ["Int32"] = NumberDataViewType.Int32,
+        ["UInt32"] = NumberDataViewType.UInt32,
+        ["Int64"] = NumberDataViewType.Int64,
+        ["Boolean"] = BooleanDataViewType.Instance,
     };
 
     private LabelKeys(int count, PrimitiveDataViewType? itemType, Array? values)
@@ -42,7 +49,7 @@ internal sealed class LabelKeys
         var annotation = label.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues);
         if (annotation is not { Type: VectorDataViewType { ItemType: PrimitiveDataViewType itemType } })
             return new LabelKeys(count, null, null);
-        if (!s_supported.Contains(itemType))
+        if (!s_supported.ContainsValue(itemType))
         {
             channel.Warning("Key values of type {0} of label column '{1}' are not kept; PredictedLabel will have none.", itemType, label.Name);
             return new LabelKeys(count, null, null);
@@ -100,12 +107,30 @@ internal sealed class LabelKeys
         return builder.ToAnnotations();
     }
 
+    /// <summary>
+    /// The shape of a label's key type for <c>GetOutputSchema</c> before training: a <see cref="SchemaShape"/> carries
+    /// the key values' type but no count or values, so two placeholder classes stand in for them.
+    /// </summary>
+    public static LabelKeys ForShape(SchemaShape.Column label)
+    {
+        var itemType = label.Annotations.TryFindColumn(AnnotationUtils.Kinds.KeyValues, out var keyValues)
+            ? keyValues.ItemType as PrimitiveDataViewType
+            : null;
+        return itemType is not null && s_supported.ContainsValue(itemType)
+            ? new LabelKeys(2, itemType, Array.CreateInstance(itemType.RawType, 2))
+            : new LabelKeys(2, null, null);
+    }
+
+    // *** Binary format ***
+    // int: class count
+    // string: key value type tag (see s_supported), empty when there are no key values
+    // then, with a tag, the class count's key values in that type
     public void Write(BinaryWriter writer)
     {
         writer.Write(Count);
-        int code = ItemType is null ? -1 : Array.IndexOf(s_supported, ItemType);
-        writer.Write(code);
-        if (code < 0) return;
+        string tag = ItemType is null ? "" : s_supported.First(t => t.Value.Equals(ItemType)).Key;
+        writer.Write(tag);
+        if (ItemType is null) return;
         for (int i = 0; i < Count; i++)
         {
             switch (Values!.GetValue(i))
@@ -126,22 +151,21 @@ internal sealed class LabelKeys
         int count = reader.ReadInt32();
         if (count < 2)
             throw new InvalidDataException($"The stored class count is {count}; it must be at least 2.");
-        int code = reader.ReadInt32();
-        if (code < 0) return new LabelKeys(count, null, null);
-        if (code >= s_supported.Length)
-            throw new InvalidDataException($"Unknown key value type code {code}.");
-        var itemType = s_supported[code];
+        string tag = reader.ReadString();
+        if (tag.Length == 0) return new LabelKeys(count, null, null);
+        if (!s_supported.TryGetValue(tag, out var itemType))
+            throw new InvalidDataException($"Unknown key value type '{tag}'.");
         Array values = Array.CreateInstance(itemType.RawType, count);
         for (int i = 0; i < count; i++)
         {
-            object value = code switch
+            object value = itemType.RawType switch
             {
-                0 => reader.ReadString().AsMemory(),
-                1 => reader.ReadSingle(),
-                2 => reader.ReadDouble(),
-                3 => reader.ReadInt32(),
-                4 => reader.ReadUInt32(),
-                5 => reader.ReadInt64(),
+                var t when t == typeof(ReadOnlyMemory<char>) => reader.ReadString().AsMemory(),
+                var t when t == typeof(float) => reader.ReadSingle(),
+                var t when t == typeof(double) => reader.ReadDouble(),
+                var t when t == typeof(int) => reader.ReadInt32(),
+                var t when t == typeof(uint) => reader.ReadUInt32(),
+                var t when t == typeof(long) => reader.ReadInt64(),
                 _ => reader.ReadBoolean(),
             };
             values.SetValue(value, i);

@@ -4,55 +4,64 @@ namespace Microsoft.ML.Stn.MLNet;
 
 /// <summary>
 /// Pixel and result buffers for up to <see cref="Capacity"/> rows, filled by one forward pass, and the getters that
-/// serve one row of the results. Allocated once per cursor or row, reused for every batch.
+/// serve one row of the results. Allocated once per cursor or row, reused for every batch; outputs nobody asked for
+/// get no buffer and are not computed.
 /// </summary>
 internal sealed class ScoredBatch
 {
-    private readonly BatchScorer _scorer;
-    private readonly int _classes;
-    private readonly int _warpLength;
-    private readonly int _rectifiedLength;
-    private readonly float[] _probabilities;
-    private readonly float[] _warp;
-    private readonly float[]? _rectified;
+    private readonly StnOutputColumns _outputs;
+    private readonly int _pixelCount;
 
-    public ScoredBatch(BatchScorer scorer, int capacity, bool withRectified)
+    public ScoredBatch(BatchScorer scorer, StnOutputColumns outputs, int capacity, Func<int, bool> activeOutput)
     {
         var a = scorer.Architecture;
-        _scorer = scorer;
-        _classes = a.ClassCount;
-        _warpLength = a.WarpLength;
-        _rectifiedLength = a.RectifiedPixelCount;
+        Scorer = scorer;
+        _outputs = outputs;
+        _pixelCount = a.PixelCount;
         Capacity = capacity;
         Pixels = new float[capacity * a.PixelCount];
-        _probabilities = new float[capacity * _classes];
-        _warp = new float[capacity * _warpLength];
-        _rectified = withRectified ? new float[capacity * _rectifiedLength] : null;
+        Probabilities = new float[capacity * a.ClassCount];
+        Theta = new float[capacity * a.ThetaLength];
+        if (outputs.IsActive(StnOutput.BoundingBox, activeOutput))
+            BoundingBox = new float[capacity * Network.StnArchitecture.BoundingBoxLength];
+        if (outputs.IsActive(StnOutput.RectifiedImage, activeOutput))
+            RectifiedImage = new float[capacity * a.RectifiedImageLength];
     }
+
+    public BatchScorer Scorer { get; }
 
     public int Capacity { get; }
 
     /// <summary>Planar pixels of the rows to score, row after row.</summary>
     public float[] Pixels { get; }
 
-    public Span<float> PixelsOf(int row) => Pixels.AsSpan(row * _scorer.Architecture.PixelCount, _scorer.Architecture.PixelCount);
+    public float[] Probabilities { get; }
 
-    public void Score(int count) => _scorer.Score(Pixels, count, _probabilities, _warp, _rectified);
+    public float[] Theta { get; }
 
-    /// <summary>A getter of added column <paramref name="output"/> (see <see cref="StnOutputColumns"/>) for the row
-    /// that <paramref name="row"/> names when the getter is called.</summary>
-    public Delegate Getter(int output, Func<int> row) => output switch
+    public float[]? BoundingBox { get; }
+
+    public float[]? RectifiedImage { get; }
+
+    public Span<float> PixelsOf(int row) => Pixels.AsSpan(row * _pixelCount, _pixelCount);
+
+    public void Score(int count) => Scorer.Score(this, count);
+
+    /// <summary>A getter of added column <paramref name="output"/> for the row that <paramref name="row"/> names
+    /// when the getter is called.</summary>
+    public Delegate Getter(int output, Func<int> row)
     {
-        StnOutputColumns.PredictedLabel => (ValueGetter<uint>)((ref uint value) =>
-            value = BatchScorer.PredictedKey(_probabilities.AsSpan(row() * _classes, _classes))),
-        StnOutputColumns.Score => VectorGetter(_probabilities, _classes, row),
-        StnOutputColumns.Warp => VectorGetter(_warp, _warpLength, row),
-        _ => VectorGetter(_rectified!, _rectifiedLength, row),
-    };
-
-    /// <summary><see cref="Getter(int, Func{int})"/> for a consumer that asks for <typeparamref name="TValue"/>.</summary>
-    public ValueGetter<TValue> Getter<TValue>(int output, Func<int> row, DataViewSchema.Column column) =>
-        Getter(output, row) as ValueGetter<TValue> ?? throw RowErrors.WrongType(column, typeof(TValue));
+        int length = _outputs.Columns[output].Type.GetValueCount(), classes = Scorer.Architecture.ClassCount;
+        return _outputs.Kinds[output] switch
+        {
+            StnOutput.PredictedLabel => (ValueGetter<uint>)((ref uint value) =>
+                value = BatchScorer.PredictedKey(Probabilities.AsSpan(row() * classes, classes))),
+            StnOutput.Score => VectorGetter(Probabilities, length, row),
+            StnOutput.Theta => VectorGetter(Theta, length, row),
+            StnOutput.BoundingBox => VectorGetter(BoundingBox!, length, row),
+            _ => VectorGetter(RectifiedImage!, length, row),
+        };
+    }
 
     private static ValueGetter<VBuffer<float>> VectorGetter(float[] source, int length, Func<int> row) =>
         (ref VBuffer<float> value) =>

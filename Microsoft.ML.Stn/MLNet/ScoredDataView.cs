@@ -35,7 +35,9 @@ internal sealed class ScoredDataView : IDataView
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         var needed = columnsNeeded.ToList();
-        var active = _outputs.Active(_input.Schema, needed);
+        var active = new bool[_outputs.Columns.Length];
+        foreach (var column in needed.Where(c => c.Index >= _input.Schema.Count))
+            active[column.Index - _input.Schema.Count] = true;
         bool scoring = active.Any(a => a);
         var inputColumns = needed.Where(c => c.Index < _input.Schema.Count).Select(c => _input.Schema[c.Index]).ToList();
         if (scoring && !inputColumns.Contains(_image.Column))
@@ -104,7 +106,7 @@ internal sealed class ScoredDataView : IDataView
             _active = active;
             _readPixels = parent._image.CreateReader(input);
             int capacity = parent._batchSize;
-            _batch = new ScoredBatch(parent._scorer, capacity, active.Length > StnOutputColumns.Rectified && active[StnOutputColumns.Rectified]);
+            _batch = new ScoredBatch(parent._scorer, parent._outputs, capacity, i => active[i]);
             _buffers = new ColumnBuffer?[input.Schema.Count];
             foreach (var column in needed.Where(c => c.Index < input.Schema.Count))
                 _buffers[column.Index] = ColumnBuffer.Create(input, input.Schema[column.Index], capacity);
@@ -155,7 +157,7 @@ internal sealed class ScoredDataView : IDataView
             int output = column.Index - _input.Schema.Count;
             if (!_active[output])
                 throw RowErrors.NotRequested(column);
-            return _batch.Getter<TValue>(output, () => _row, column);
+            return _batch.Getter(output, () => _row) as ValueGetter<TValue> ?? throw RowErrors.WrongType(column, typeof(TValue));
         }
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = _ids[_row];

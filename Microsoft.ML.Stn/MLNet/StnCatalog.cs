@@ -9,7 +9,7 @@ public static class StnCatalog
     /// <summary>
     /// Trains a spatial transformer network image classifier. The input is a key-typed label and an image column
     /// (planar <c>vector&lt;float&gt;</c> as from <c>ExtractPixels</c>, or <c>MLImage</c>); the output adds
-    /// <c>PredictedLabel</c>, <c>Score</c> and the learned warp θ (<c>Warp</c>).
+    /// <c>PredictedLabel</c>, <c>Score</c>, the learned transform θ (<c>Theta</c>) and the region it reads (<c>BoundingBox</c>).
     /// </summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="labelColumnName">Key-typed label column (after <c>MapValueToKey</c>).</param>
@@ -26,14 +26,14 @@ public static class StnCatalog
     public static StnClassifyEstimator StnClassify(this TransformsCatalog catalog,
         string labelColumnName = DefaultColumnNames.Label,
         string featureColumnName = DefaultColumnNames.Features,
-        int imageHeight = 28,
-        int imageWidth = 28,
-        int channels = 1,
-        TransformKind transform = TransformKind.Affine,
-        int epochs = 10,
-        int batchSize = 64,
-        float learningRate = 1e-3f,
-        bool useSpatialTransformer = true,
+        int imageHeight = StnClassifyEstimator.Defaults.ImageHeight,
+        int imageWidth = StnClassifyEstimator.Defaults.ImageWidth,
+        int channels = StnClassifyEstimator.Defaults.Channels,
+        TransformKind transform = StnClassifyEstimator.Defaults.Transform,
+        int epochs = StnClassifyEstimator.Defaults.Epochs,
+        int batchSize = StnClassifyEstimator.Defaults.BatchSize,
+        float learningRate = StnClassifyEstimator.Defaults.LearningRate,
+        bool useSpatialTransformer = StnClassifyEstimator.Defaults.UseSpatialTransformer,
         IDataView? validationData = null)
         => catalog.StnClassify(new StnClassifyOptions
         {

@@ -14,6 +14,29 @@ namespace Microsoft.ML.Stn;
 /// </summary>
 public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
 {
+    /// <summary>The defaults of the options, declared once for <see cref="StnClassifyOptions"/> and the catalog.</summary>
+    internal static class Defaults
+    {
+        public const string ThetaColumnName = "Theta";
+        public const string BoundingBoxColumnName = "BoundingBox";
+        public const int ImageHeight = 28;
+        public const int ImageWidth = 28;
+        public const int Channels = 1;
+        public const TransformKind Transform = TransformKind.Affine;
+        public const SamplingMode Sampling = SamplingMode.Bilinear;
+        public const PaddingMode Padding = PaddingMode.Zeros;
+        public const bool UseSpatialTransformer = true;
+        public const int Epochs = 10;
+        public const int BatchSize = 64;
+        public const float LearningRate = 1e-3f;
+        public const StnOptimizer Optimizer = StnOptimizer.Adam;
+        public const float Momentum = 0.9f;
+        public const LearningRateSchedule LearningRateSchedule = Stn.LearningRateSchedule.Constant;
+        public const int LearningRateStepEpochs = 5;
+        public const float LearningRateDecay = 0.1f;
+        public const int ScoringBatchSize = 256;
+    }
+
     private readonly IHost _host;
     private readonly StnClassifyOptions _options;
 
@@ -36,31 +59,30 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         var label = input.Schema.GetColumnOrNull(o.LabelColumnName)
             ?? throw _host.ExceptSchemaMismatch(nameof(input), "label", o.LabelColumnName);
         var labels = LabelKeys.FromColumn(channel, label);
+        StnOutputColumns.CheckBoundingBoxName(_host, o.BoundingBoxColumnName, input.Schema.Select(c => c.Name));
         if (o.ValidationData is { } validationData)
             CheckValidationSchema(validationData.Schema, label);
 
         TorchRuntime.EnsureAvailable();
-        var architecture = new StnArchitecture(o.Channels, o.ImageHeight, o.ImageWidth, o.OutputHeight ?? o.ImageHeight,
-            o.OutputWidth ?? o.ImageWidth, labels.Count, o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer);
-        int seed = o.Seed ?? _host.Rand.Next();
+        var architecture = Architecture(o, labels.Count);
+        var settings = new TrainingSettings(o.Epochs, o.BatchSize, o.LearningRate, o.LocalisationLearningRate ?? o.LearningRate,
+            o.Optimizer, o.Momentum, o.WeightDecay, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateDecay,
+            o.EarlyStoppingPatience, o.Seed ?? _host.Rand.Next(), o.CancellationToken, o.Progress);
 
         lock (TorchRuntime.TrainingLock)
         {
             TorchRuntime.SetThreads(o.NumberOfThreads);
-            using var training = TrainingDataLoader.Load(channel, input, image, label, o.Channels, o.ImageHeight, o.ImageWidth, "training");
-            CheckClasses(channel, training, labels, label.Name);
+            using var training = TrainingDataLoader.Load(channel, input, image, label, labels, "training");
             using var validation = o.ValidationData is { } v
                 ? TrainingDataLoader.Load(channel, v, ImageInput.Bind(_host, v.Schema, o.FeatureColumnName, o.Channels, o.ImageHeight, o.ImageWidth),
-                    v.Schema[o.LabelColumnName], o.Channels, o.ImageHeight, o.ImageWidth, "validation")
+                    v.Schema[o.LabelColumnName], labels, "validation")
                 : null;
             channel.Info("Training {0} on {1} images of {2}×{3}×{4} ({5} classes){6}.",
                 o.UseSpatialTransformer ? $"a spatial transformer ({o.Transform}) and classifier" : "the classifier without a spatial transformer",
                 training.Count, o.Channels, o.ImageHeight, o.ImageWidth, labels.Count,
                 validation is null ? "" : $", validating on {validation.Count}");
-            var (network, history) = new StnTrainer(_host, o, seed).Train(architecture, training, validation, channel);
-            var names = new StnColumnNames(o.FeatureColumnName, o.PredictedLabelColumnName, o.ScoreColumnName, o.WarpColumnName,
-                o.RectifiedImageColumnName);
-            return new StnClassifyTransformer(_host, network, names, labels, o.ScoringBatchSize, history);
+            var (network, history) = new StnTrainer(_host, settings).Train(architecture, training, validation, channel);
+            return new StnClassifyTransformer(_host, network, ColumnNames(o), labels, o.ScoringBatchSize, history);
         }
     }
 
@@ -74,31 +96,18 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
             throw _host.ExceptSchemaMismatch(nameof(inputSchema), "label", o.LabelColumnName);
         if (!label.IsKey)
             throw _host.ExceptSchemaMismatch(nameof(inputSchema), "label", o.LabelColumnName, "Key<UInt32> (apply MapValueToKey first)", label.GetTypeString());
-
-        var columns = inputSchema.ToDictionary(c => c.Name);
-        var keyAnnotations = label.Annotations.TryFindColumn(AnnotationUtils.Kinds.KeyValues, out var keyValues)
-            ? new SchemaShape(new[] { keyValues })
-            : new SchemaShape(Array.Empty<SchemaShape.Column>());
-        columns[o.PredictedLabelColumnName] = new SchemaShape.Column(o.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar,
-            NumberDataViewType.UInt32, true, keyAnnotations);
-        var scoreAnnotations = new List<SchemaShape.Column>
-        {
-            new(AnnotationUtils.Kinds.ScoreColumnKind, SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false),
-            new(AnnotationUtils.Kinds.ScoreValueKind, SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false),
-        };
-        if (keyValues.IsValid)
-            scoreAnnotations.Add(new(AnnotationUtils.Kinds.SlotNames, SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false));
-        columns[o.ScoreColumnName] = new SchemaShape.Column(o.ScoreColumnName, SchemaShape.Column.VectorKind.Vector,
-            NumberDataViewType.Single, false, new SchemaShape(scoreAnnotations));
-        columns[o.WarpColumnName] = new SchemaShape.Column(o.WarpColumnName, SchemaShape.Column.VectorKind.Vector,
-            NumberDataViewType.Single, false);
-        if (o.RectifiedImageColumnName is { } rectified)
-        {
-            columns[rectified] = new SchemaShape.Column(rectified, SchemaShape.Column.VectorKind.Vector,
-                NumberDataViewType.Single, false);
-        }
-        return new SchemaShape(columns.Values);
+        var labels = LabelKeys.ForShape(label);
+        StnOutputColumns.CheckBoundingBoxName(_host, o.BoundingBoxColumnName, inputSchema.Select(c => c.Name));
+        return new StnOutputColumns(ColumnNames(o), labels, Architecture(o, labels.Count)).OutputShape(inputSchema);
     }
+
+    private static StnArchitecture Architecture(StnClassifyOptions o, int classCount) =>
+        new(o.Channels, o.ImageHeight, o.ImageWidth, o.OutputHeight ?? o.ImageHeight, o.OutputWidth ?? o.ImageWidth, classCount,
+            o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer);
+
+    private static StnColumnNames ColumnNames(StnClassifyOptions o) =>
+        new(o.FeatureColumnName, o.PredictedLabelColumnName, o.ScoreColumnName, o.ThetaColumnName, o.BoundingBoxColumnName,
+            o.RectifiedImageColumnName);
 
     private void CheckValidationSchema(DataViewSchema schema, DataViewSchema.Column trainingLabel)
     {
@@ -111,24 +120,18 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         }
     }
 
-    private static void CheckClasses(IChannel channel, LabelledImageTensors training, LabelKeys labels, string labelColumn)
-    {
-        using var scope = global::TorchSharp.torch.NewDisposeScope();
-        var distinct = training.Labels.unique().Item1;
-        if (distinct.shape[0] < 2)
-        {
-            throw channel.Except("The training data has a single class ('{0}') in label column '{1}'; a classifier needs at least two.",
-                labels.Name((int)distinct[0].item<long>()), labelColumn);
-        }
-    }
-
     private static void Validate(IExceptionContext ectx, StnClassifyOptions o)
     {
         ectx.CheckNonWhiteSpace(o.LabelColumnName, nameof(o.LabelColumnName));
         ectx.CheckNonWhiteSpace(o.FeatureColumnName, nameof(o.FeatureColumnName));
         ectx.CheckNonWhiteSpace(o.ScoreColumnName, nameof(o.ScoreColumnName));
         ectx.CheckNonWhiteSpace(o.PredictedLabelColumnName, nameof(o.PredictedLabelColumnName));
-        ectx.CheckNonWhiteSpace(o.WarpColumnName, nameof(o.WarpColumnName));
+        ectx.CheckNonWhiteSpace(o.ThetaColumnName, nameof(o.ThetaColumnName));
+        if (o.BoundingBoxColumnName is { } box)
+            ectx.CheckNonWhiteSpace(box, nameof(o.BoundingBoxColumnName));
+        if (o.RectifiedImageColumnName is { } rectifiedImage)
+            ectx.CheckNonWhiteSpace(rectifiedImage, nameof(o.RectifiedImageColumnName));
+        CheckDistinctOutputNames(ectx, o);
         Positive(ectx, o.ImageHeight, nameof(o.ImageHeight));
         Positive(ectx, o.ImageWidth, nameof(o.ImageWidth));
         Positive(ectx, o.Channels, nameof(o.Channels));
@@ -162,14 +165,32 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
             }
             catch (ArgumentException e)
             {
-                throw ectx.ExceptParam(nameof(o.ImageHeight), $"The images are too small for the localisation net: {e.Message}");
+                string side = o.ImageHeight < LocalisationNet.MinimumInputSize ? nameof(o.ImageHeight) : nameof(o.ImageWidth);
+                throw ectx.ExceptParam(side, $"The images are too small for the localisation net: {e.Message}");
             }
         }
         int outputHeight = o.OutputHeight ?? o.ImageHeight, outputWidth = o.OutputWidth ?? o.ImageWidth;
         if (outputHeight < ClassifierNet.MinimumInputSide || outputWidth < ClassifierNet.MinimumInputSide)
         {
-            throw ectx.ExceptParam(nameof(o.OutputHeight),
+            throw ectx.ExceptParam(outputHeight < ClassifierNet.MinimumInputSide ? nameof(o.OutputHeight) : nameof(o.OutputWidth),
                 $"The classifier needs at least {ClassifierNet.MinimumInputSide}×{ClassifierNet.MinimumInputSide} pixels, but the output size is {outputHeight}×{outputWidth}.");
+        }
+    }
+
+    /// <summary>Two added columns of one name would hide each other.</summary>
+    private static void CheckDistinctOutputNames(IExceptionContext ectx, StnClassifyOptions o)
+    {
+        var names = new (string Option, string? Name)[]
+        {
+            (nameof(o.PredictedLabelColumnName), o.PredictedLabelColumnName), (nameof(o.ScoreColumnName), o.ScoreColumnName),
+            (nameof(o.ThetaColumnName), o.ThetaColumnName), (nameof(o.BoundingBoxColumnName), o.BoundingBoxColumnName),
+            (nameof(o.RectifiedImageColumnName), o.RectifiedImageColumnName),
+        };
+        var clash = names.Where(n => n.Name is not null).GroupBy(n => n.Name).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+        {
+            throw ectx.ExceptParam(clash.Last().Option,
+                $"{string.Join(" and ", clash.Select(n => n.Option))} are both '{clash.Key}'; each added column needs its own name.");
         }
     }
 

@@ -2,27 +2,6 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Stn;
 
-/// <summary>Optimiser used to train the network.</summary>
-public enum StnOptimizer
-{
-    /// <summary>Adam (Kingma and Ba, 2015).</summary>
-    Adam,
-    /// <summary>Stochastic gradient descent with momentum (<see cref="StnClassifyOptions.Momentum"/>).</summary>
-    Sgd,
-}
-
-/// <summary>How the learning rate changes from epoch to epoch.</summary>
-public enum LearningRateSchedule
-{
-    /// <summary>The learning rate stays at <see cref="StnClassifyOptions.LearningRate"/>.</summary>
-    Constant,
-    /// <summary>Multiplied by <see cref="StnClassifyOptions.LearningRateDecay"/> every
-    /// <see cref="StnClassifyOptions.LearningRateStepEpochs"/> epochs.</summary>
-    Step,
-    /// <summary>Follows half a cosine from <see cref="StnClassifyOptions.LearningRate"/> down to zero over the epochs.</summary>
-    Cosine,
-}
-
 /// <summary>
 /// Options of <see cref="StnClassifyEstimator"/>: the input and output columns, the image geometry, the spatial
 /// transformer, and training. The defaults train a useful model on 28×28 greyscale digits without tuning.
@@ -48,12 +27,23 @@ public sealed class StnClassifyOptions
     public string PredictedLabelColumnName { get; set; } = DefaultColumnNames.PredictedLabel;
 
     /// <summary>
-    /// Name of the output column holding the learned warp θ per row, in normalised coordinates: 6 floats (2×3,
+    /// Name of the output column holding θ, the learned transform of each row, in normalised coordinates: 6 floats (2×3,
     /// row-major) for every <see cref="TransformKind"/> but <see cref="TransformKind.Projective"/>, which gives 9 (3×3).
     /// An output pixel at normalised (x, y) reads the input at θ·(x, y, 1) (divided by the third component for a 3×3 θ).
-    /// Default <c>Warp</c>.
+    /// Default <c>Theta</c>.
     /// </summary>
-    public string WarpColumnName { get; set; } = "Warp";
+    public string ThetaColumnName { get; set; } = StnClassifyEstimator.Defaults.ThetaColumnName;
+
+    /// <summary>
+    /// Name of the output column of the bounding box, the input region the rectified image shows
+    /// (<c>vector&lt;float&gt;</c> of 4: left, top, right, bottom), or <c>null</c> to leave it out. It is the enclosing box
+    /// of the rectified image's four outer corners mapped through θ, in input pixel-edge coordinates: x runs from 0 (the
+    /// left edge of column 0) to <see cref="ImageWidth"/> (the right edge of the last column), y likewise from the top,
+    /// so the identity θ gives (0, 0, width, height) under either <see cref="AlignCorners"/> convention. With
+    /// <see cref="AlignCorners"/> <c>false</c> the outer corners are normalised (±1, ±1); with <c>true</c> ±1 are the
+    /// corner pixels' centres and the outer corners lie half a pixel beyond. Default <c>BoundingBox</c>.
+    /// </summary>
+    public string? BoundingBoxColumnName { get; set; } = StnClassifyEstimator.Defaults.BoundingBoxColumnName;
 
     /// <summary>
     /// Name of an output column for the rectified image V (planar <c>vector&lt;float&gt;</c> of
@@ -63,13 +53,13 @@ public sealed class StnClassifyOptions
     public string? RectifiedImageColumnName { get; set; }
 
     /// <summary>Height of the input images in pixels. Default 28.</summary>
-    public int ImageHeight { get; set; } = 28;
+    public int ImageHeight { get; set; } = StnClassifyEstimator.Defaults.ImageHeight;
 
     /// <summary>Width of the input images in pixels. Default 28.</summary>
-    public int ImageWidth { get; set; } = 28;
+    public int ImageWidth { get; set; } = StnClassifyEstimator.Defaults.ImageWidth;
 
     /// <summary>Number of colour channels of the input images (1 for greyscale, 3 for RGB). Default 1.</summary>
-    public int Channels { get; set; } = 1;
+    public int Channels { get; set; } = StnClassifyEstimator.Defaults.Channels;
 
     /// <summary>Height of the rectified image the sampler produces and the classifier reads; <c>null</c> (default) uses
     /// <see cref="ImageHeight"/>.</summary>
@@ -79,13 +69,13 @@ public sealed class StnClassifyOptions
     public int? OutputWidth { get; set; }
 
     /// <summary>Family of transforms the localisation net regresses. Default <see cref="TransformKind.Affine"/>.</summary>
-    public TransformKind Transform { get; set; } = TransformKind.Affine;
+    public TransformKind Transform { get; set; } = StnClassifyEstimator.Defaults.Transform;
 
     /// <summary>How the sampler interpolates the input. Default <see cref="SamplingMode.Bilinear"/>.</summary>
-    public SamplingMode Sampling { get; set; } = SamplingMode.Bilinear;
+    public SamplingMode Sampling { get; set; } = StnClassifyEstimator.Defaults.Sampling;
 
     /// <summary>What the sampler reads outside the input. Default <see cref="PaddingMode.Zeros"/>.</summary>
-    public PaddingMode Padding { get; set; } = PaddingMode.Zeros;
+    public PaddingMode Padding { get; set; } = StnClassifyEstimator.Defaults.Padding;
 
     /// <summary>
     /// Coordinate convention of the grid. <c>false</c> (default): −1 and 1 are the outer edges of the border pixels,
@@ -97,17 +87,17 @@ public sealed class StnClassifyOptions
     /// <c>true</c> (default) trains the spatial transformer in front of the classifier; <c>false</c> trains the same
     /// classifier on the input directly (the warp column is then the identity), the honest baseline.
     /// </summary>
-    public bool UseSpatialTransformer { get; set; } = true;
+    public bool UseSpatialTransformer { get; set; } = StnClassifyEstimator.Defaults.UseSpatialTransformer;
 
     /// <summary>Number of passes over the training data. Default 10.</summary>
-    public int Epochs { get; set; } = 10;
+    public int Epochs { get; set; } = StnClassifyEstimator.Defaults.Epochs;
 
     /// <summary>Number of images per training step. Default 64.</summary>
-    public int BatchSize { get; set; } = 64;
+    public int BatchSize { get; set; } = StnClassifyEstimator.Defaults.BatchSize;
 
     /// <summary>Initial learning rate of the classifier (and of the localisation net unless
     /// <see cref="LocalisationLearningRate"/> is set). Default 0.001.</summary>
-    public float LearningRate { get; set; } = 1e-3f;
+    public float LearningRate { get; set; } = StnClassifyEstimator.Defaults.LearningRate;
 
     /// <summary>
     /// Initial learning rate of the localisation net; <c>null</c> (default) uses <see cref="LearningRate"/>. A spatial
@@ -119,22 +109,22 @@ public sealed class StnClassifyOptions
     public float? LocalisationLearningRate { get; set; }
 
     /// <summary>Optimiser. Default <see cref="StnOptimizer.Adam"/>.</summary>
-    public StnOptimizer Optimizer { get; set; } = StnOptimizer.Adam;
+    public StnOptimizer Optimizer { get; set; } = StnClassifyEstimator.Defaults.Optimizer;
 
     /// <summary>Momentum of <see cref="StnOptimizer.Sgd"/>. Default 0.9.</summary>
-    public float Momentum { get; set; } = 0.9f;
+    public float Momentum { get; set; } = StnClassifyEstimator.Defaults.Momentum;
 
     /// <summary>L2 weight decay. Default 0.</summary>
     public float WeightDecay { get; set; }
 
     /// <summary>Learning-rate schedule. Default <see cref="LearningRateSchedule.Constant"/>.</summary>
-    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
+    public LearningRateSchedule LearningRateSchedule { get; set; } = StnClassifyEstimator.Defaults.LearningRateSchedule;
 
     /// <summary>Epochs between decays for <see cref="LearningRateSchedule.Step"/>. Default 5.</summary>
-    public int LearningRateStepEpochs { get; set; } = 5;
+    public int LearningRateStepEpochs { get; set; } = StnClassifyEstimator.Defaults.LearningRateStepEpochs;
 
     /// <summary>Factor applied at each decay for <see cref="LearningRateSchedule.Step"/>. Default 0.1.</summary>
-    public float LearningRateDecay { get; set; } = 0.1f;
+    public float LearningRateDecay { get; set; } = StnClassifyEstimator.Defaults.LearningRateDecay;
 
     /// <summary>
     /// Optional held-out data with the same schema as the training data. When given, accuracy on it is measured and
@@ -155,7 +145,7 @@ public sealed class StnClassifyOptions
     public int? NumberOfThreads { get; set; }
 
     /// <summary>Rows per forward pass when scoring through <c>Transform</c>. Default 256.</summary>
-    public int ScoringBatchSize { get; set; } = 256;
+    public int ScoringBatchSize { get; set; } = StnClassifyEstimator.Defaults.ScoringBatchSize;
 
     /// <summary>
     /// Stops training before the next batch with an <see cref="OperationCanceledException"/>. ML.NET's own

@@ -1,38 +1,57 @@
+using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Stn;
 using Microsoft.ML.Stn.MLNet;
 using Microsoft.ML.Stn.Network;
 using Microsoft.ML.Stn.Persistence;
+
+[assembly: LoadableClass(typeof(StnClassifyTransformer), null, typeof(SignatureLoadModel),
+    "Spatial Transformer Network classifier", StnClassifyTransformer.LoaderSignature)]
 
 namespace Microsoft.ML.Stn;
 
 /// <summary>
 /// A trained spatial transformer network classifier. <see cref="Transform"/> keeps every input column and adds
-/// <c>PredictedLabel</c> (key-typed like the label), <c>Score</c> (class probabilities), the learned warp θ and,
-/// when named, the rectified image. Scoring is lazy and batched; the transformer is safe to use from several threads.
+/// <c>PredictedLabel</c> (key-typed like the label), <c>Score</c> (class probabilities), θ, the bounding box and, when
+/// named, the rectified image. Scoring is lazy and batched; the transformer is safe to use from several threads.
 /// </summary>
 public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
 {
+    internal const string LoaderSignature = "StnClassifyTransformer";
+    private const string Component = "Microsoft.ML.Stn (StnClassify transformer)";
+
+    /// <summary>Our entry in the model zip; ML.NET's own header for this transformer never changes.</summary>
+    internal const string EntryName = "StnModel.bin";
+
+    /// <summary>The entry format this version writes: 2 added the checksum and TorchSharp's module format.</summary>
+    internal const int CurrentFormatVersion = 2;
+
+    /// <summary>The oldest entry format this version reads.</summary>
+    internal const int OldestFormatVersion = 2;
+
     private readonly IHost _host;
-    private readonly BatchScorer _scorer;
-    private readonly StnOutputColumns _outputs;
 
     internal StnClassifyTransformer(IHostEnvironment env, StnClassifierNetwork network, StnColumnNames names,
         LabelKeys labels, int scoringBatchSize, IReadOnlyList<StnTrainingProgress> history)
     {
         _host = env.Register(nameof(StnClassifyTransformer));
         Network = network;
-        _scorer = new BatchScorer(network);
-        _outputs = new StnOutputColumns(names, labels, network.Architecture.WarpLength, network.Architecture.RectifiedPixelCount);
+        Scorer = new BatchScorer(network);
+        Outputs = new StnOutputColumns(names, labels, network.Architecture);
         ScoringBatchSize = scoringBatchSize;
         TrainingHistory = history;
     }
 
     internal StnClassifierNetwork Network { get; }
 
-    internal StnColumnNames ColumnNames => _outputs.Names;
+    internal BatchScorer Scorer { get; }
 
-    internal LabelKeys Labels => _outputs.Labels;
+    internal StnOutputColumns Outputs { get; }
+
+    internal StnColumnNames ColumnNames => Outputs.Names;
+
+    internal LabelKeys Labels => Outputs.Labels;
 
     internal StnArchitecture Architecture => Network.Architecture;
 
@@ -45,8 +64,12 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
     /// <summary>Name of the added key-typed column of the predicted class.</summary>
     public string PredictedLabelColumnName => ColumnNames.PredictedLabel;
 
-    /// <summary>Name of the added column of θ (see <see cref="StnClassifyOptions.WarpColumnName"/>).</summary>
-    public string WarpColumnName => ColumnNames.Warp;
+    /// <summary>Name of the added column of θ (see <see cref="StnClassifyOptions.ThetaColumnName"/>).</summary>
+    public string ThetaColumnName => ColumnNames.Theta;
+
+    /// <summary>Name of the added bounding-box column, or null when it is not produced
+    /// (see <see cref="StnClassifyOptions.BoundingBoxColumnName"/>).</summary>
+    public string? BoundingBoxColumnName => ColumnNames.BoundingBox;
 
     /// <summary>Name of the added rectified-image column, or null when it is not produced.</summary>
     public string? RectifiedImageColumnName => ColumnNames.RectifiedImage;
@@ -60,8 +83,8 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
     /// <summary>Whether the classifier reads the output of a spatial transformer (false for the baseline).</summary>
     public bool UsesSpatialTransformer => Architecture.UseSpatialTransformer;
 
-    /// <summary>Length of the warp column: 6 (2×3 θ) or 9 (3×3 θ for projective).</summary>
-    public int WarpLength => Architecture.WarpLength;
+    /// <summary>Length of the θ column: 6 (2×3 θ) or 9 (3×3 θ for projective).</summary>
+    public int ThetaLength => Architecture.ThetaLength;
 
     /// <summary>Rows per forward pass when scoring through <see cref="ITransformer.Transform"/>.</summary>
     public int ScoringBatchSize { get; }
@@ -77,25 +100,97 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
     {
         _host.CheckValue(inputSchema, nameof(inputSchema));
         Bind(inputSchema);
-        return _outputs.OutputSchema(inputSchema);
+        return Outputs.OutputSchema(inputSchema);
     }
 
     /// <inheritdoc/>
     public IDataView Transform(IDataView input)
     {
         _host.CheckValue(input, nameof(input));
-        return new ScoredDataView(input, Bind(input.Schema), _outputs, _scorer, ScoringBatchSize);
+        return new ScoredDataView(input, Bind(input.Schema), Outputs, Scorer, ScoringBatchSize);
     }
 
     /// <inheritdoc/>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
         _host.CheckValue(inputSchema, nameof(inputSchema));
-        return new StnRowToRowMapper(inputSchema, Bind(inputSchema), _outputs, _scorer);
+        return new RowToRowMapperTransform(_host, new EmptyDataView(_host, inputSchema), MakeRowMapper(inputSchema), MakeRowMapper);
     }
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => StnModelFormat.Save(_host, ctx, this);
+    private StnRowMapper MakeRowMapper(DataViewSchema inputSchema) => new(this, inputSchema, Bind(inputSchema));
 
-    private ImageInput Bind(DataViewSchema schema) =>
-        ImageInput.Bind(_host, schema, ColumnNames.Features, Architecture.Channels, Architecture.Height, Architecture.Width);
+    private ImageInput Bind(DataViewSchema schema)
+    {
+        StnOutputColumns.CheckBoundingBoxName(_host, ColumnNames.BoundingBox, schema.Select(c => c.Name));
+        return ImageInput.Bind(_host, schema, ColumnNames.Features, Architecture.Channels, Architecture.Height, Architecture.Width);
+    }
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: "STNCLSFY",
+        verWrittenCur: 0x00010001,
+        verReadableCur: 0x00010001,
+        verWeCanReadBack: 0x00010001,
+        loaderSignature: LoaderSignature,
+        loaderAssemblyName: typeof(StnClassifyTransformer).Assembly.FullName);
+
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        _host.CheckValue(ctx, nameof(ctx));
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(GetVersionInfo());
+        if (!ctx.InRepository)
+            throw _host.Except("{0} can only be saved into a model repository (use MLContext.Model.Save).", Component);
+
+        // *** Binary format *** (entry StnModel.bin, inside ChecksummedEntry's version and checksum)
+        // network (NetworkFormat)
+        // string: feature, predicted label, score and θ column names; bounding box and rectified image names ("" = none)
+        // label keys (LabelKeys)
+        // int: scoring batch size
+        ChecksummedEntry.Save(ctx, EntryName, CurrentFormatVersion, writer =>
+        {
+            NetworkFormat.Write(writer, Network);
+            var names = ColumnNames;
+            writer.Write(names.Features);
+            writer.Write(names.PredictedLabel);
+            writer.Write(names.Score);
+            writer.Write(names.Theta);
+            writer.Write(names.BoundingBox ?? "");
+            writer.Write(names.RectifiedImage ?? "");
+            Labels.Write(writer);
+            writer.Write(ScoringBatchSize);
+        });
+    }
+
+    /// <summary>Called by ML.NET's model loader (through the LoadableClass registration above).</summary>
+    private static StnClassifyTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        Contracts.CheckValue(env, nameof(env));
+        var host = env.Register(nameof(StnClassifyTransformer));
+        host.CheckValue(ctx, nameof(ctx));
+        ctx.CheckAtModel(GetVersionInfo());
+        Platform.TorchRuntime.EnsureAvailable();
+        return ChecksummedEntry.Load(host, ctx, EntryName, Component, OldestFormatVersion, CurrentFormatVersion, reader =>
+        {
+            var network = NetworkFormat.Read(reader);
+            try
+            {
+                var names = new StnColumnNames(reader.ReadString(), reader.ReadString(), reader.ReadString(), reader.ReadString(),
+                    OrNull(reader.ReadString()), OrNull(reader.ReadString()));
+                var labels = LabelKeys.Read(reader);
+                if (labels.Count != network.Architecture.ClassCount)
+                    throw new InvalidDataException($"{labels.Count} label keys for {network.Architecture.ClassCount} classes");
+                int scoringBatchSize = reader.ReadInt32();
+                if (scoringBatchSize <= 0)
+                    throw new InvalidDataException($"the stored scoring batch size is {scoringBatchSize}");
+                return new StnClassifyTransformer(host, network, names, labels, scoringBatchSize, Array.Empty<StnTrainingProgress>());
+            }
+            catch
+            {
+                network.Dispose();
+                throw;
+            }
+        });
+    }
+
+    private static string? OrNull(string name) => name.Length == 0 ? null : name;
 }

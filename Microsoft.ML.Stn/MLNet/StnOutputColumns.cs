@@ -1,58 +1,93 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Stn.Network;
 
 namespace Microsoft.ML.Stn.MLNet;
 
+/// <summary>What an added column holds.</summary>
+internal enum StnOutput
+{
+    PredictedLabel,
+    Score,
+    Theta,
+    BoundingBox,
+    RectifiedImage,
+}
+
 /// <summary>
-/// The columns StnClassify adds, in order (PredictedLabel, Score, warp, and the rectified image when named), their
-/// types and annotations, and the output schema they make with an input schema.
+/// The one list of the columns StnClassify adds, in order: PredictedLabel, Score, θ, and the bounding box and the
+/// rectified image when named; with their types and annotations. The transformer's schema, the row mapper's columns and
+/// the estimator's <see cref="SchemaShape"/> are all made from it.
 /// </summary>
 internal sealed class StnOutputColumns
 {
-    public const int PredictedLabel = 0;
-    public const int Score = 1;
-    public const int Warp = 2;
-    public const int Rectified = 3;
-
-    public StnOutputColumns(StnColumnNames names, LabelKeys labels, int warpLength, int rectifiedLength)
+    public StnOutputColumns(StnColumnNames names, LabelKeys labels, StnArchitecture architecture)
     {
         Names = names;
         Labels = labels;
-        var columns = new List<(string, DataViewType, DataViewSchema.Annotations?)>
+        var columns = new List<(StnOutput, DataViewSchema.DetachedColumn)>
         {
-            (names.PredictedLabel, labels.KeyType, labels.KeyValuesAnnotations()),
-            (names.Score, new VectorDataViewType(NumberDataViewType.Single, labels.Count), labels.ScoreAnnotations()),
-            (names.Warp, new VectorDataViewType(NumberDataViewType.Single, warpLength), null),
+            (StnOutput.PredictedLabel, new(names.PredictedLabel, labels.KeyType, labels.KeyValuesAnnotations())),
+            (StnOutput.Score, new(names.Score, Vector(labels.Count), labels.ScoreAnnotations())),
+            (StnOutput.Theta, new(names.Theta, Vector(architecture.ThetaLength))),
         };
-        if (names.RectifiedImage is not null)
-            columns.Add((names.RectifiedImage, new VectorDataViewType(NumberDataViewType.Single, rectifiedLength), null));
-        Columns = columns;
+        if (names.BoundingBox is { } box)
+            columns.Add((StnOutput.BoundingBox, new(box, Vector(StnArchitecture.BoundingBoxLength))));
+        if (names.RectifiedImage is { } rectifiedImage)
+            columns.Add((StnOutput.RectifiedImage, new(rectifiedImage, Vector(architecture.RectifiedImageLength))));
+        Kinds = columns.Select(c => c.Item1).ToArray();
+        Columns = columns.Select(c => c.Item2).ToArray();
     }
 
     public StnColumnNames Names { get; }
 
     public LabelKeys Labels { get; }
 
-    public IReadOnlyList<(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)> Columns { get; }
+    /// <summary>What each added column holds, by position.</summary>
+    public IReadOnlyList<StnOutput> Kinds { get; }
+
+    public DataViewSchema.DetachedColumn[] Columns { get; }
 
     /// <summary>The input columns, then the added ones (which hide input columns of the same name).</summary>
     public DataViewSchema OutputSchema(DataViewSchema input)
     {
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(input);
-        foreach (var (name, type, annotations) in Columns)
-            builder.AddColumn(name, type, annotations);
+        builder.AddColumns(Columns);
         return builder.ToSchema();
     }
 
-    /// <summary>Which added columns (by the constants above) are among <paramref name="columns"/> of an output schema.</summary>
-    public bool[] Active(DataViewSchema input, IEnumerable<DataViewSchema.Column> columns)
+    /// <summary>The input shape with the added columns' shapes, derived from the same columns.</summary>
+    public SchemaShape OutputShape(SchemaShape input)
     {
-        var active = new bool[Columns.Count];
-        foreach (var column in columns)
-            if (column.Index >= input.Count) active[column.Index - input.Count] = true;
-        return active;
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(Columns);
+        var columns = input.ToDictionary(c => c.Name);
+        foreach (var added in SchemaShape.Create(builder.ToSchema()))
+            columns[added.Name] = added;
+        return new SchemaShape(columns.Values);
     }
-}
 
-/// <summary>Names of the feature column and of the columns StnClassify adds.</summary>
-internal sealed record StnColumnNames(string Features, string PredictedLabel, string Score, string Warp, string? RectifiedImage);
+    /// <summary>Whether any added column that holds <paramref name="kind"/> is active.</summary>
+    public bool IsActive(StnOutput kind, Func<int, bool> activeOutput)
+    {
+        for (int i = 0; i < Kinds.Count; i++)
+            if (Kinds[i] == kind && activeOutput(i)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Refuses a bounding-box column that would hide an input column of the same name: the box is on by default, and
+    /// detection data often carries its true box under that very name.
+    /// </summary>
+    public static void CheckBoundingBoxName(IExceptionContext ectx, string? boundingBoxName, IEnumerable<string> inputColumns)
+    {
+        if (boundingBoxName is not null && inputColumns.Contains(boundingBoxName))
+        {
+            throw ectx.ExceptParam(nameof(StnClassifyOptions.BoundingBoxColumnName),
+                $"BoundingBoxColumnName '{boundingBoxName}' is also an input column, which the box would hide; choose another name, or null for no box column.");
+        }
+    }
+
+    private static VectorDataViewType Vector(int length) => new(NumberDataViewType.Single, length);
+}

@@ -12,8 +12,9 @@ internal static class TrainingDataLoader
 {
     /// <summary>Loads <c>data</c>; <c>role</c> ("training" or "validation") names the data in messages.</summary>
     public static LabelledImageTensors Load(IChannel channel, IDataView data, ImageInput image,
-        DataViewSchema.Column label, int channels, int height, int width, string role)
+        DataViewSchema.Column label, LabelKeys labelKeys, string role)
     {
+        var seen = new bool[labelKeys.Count];
         int pixels = image.PixelCount;
         long? knownRows = data.GetRowCount();
         var buffer = new float[pixels * (int)Math.Clamp(knownRows ?? 1024, 1, int.MaxValue / pixels)];
@@ -46,14 +47,20 @@ internal static class TrainingDataLoader
                         image.Column.Name, role, destination[bad], cursor.Position, bad);
                 }
                 labels.Add(key - 1);
+                if (key <= seen.Length) seen[key - 1] = true;
             }
         }
         if (skipped > 0)
             channel.Warning("Skipped {0} {1} rows whose label in column '{2}' is missing.", skipped, role, label.Name);
         if (labels.Count == 0)
             throw channel.Except("The {0} data has no rows with a label in column '{1}': StnClassify needs at least one.", role, label.Name);
+        if (role == "training" && seen.Count(s => s) < 2)
+        {
+            throw channel.Except("The training data has a single class ('{0}') in label column '{1}'; a classifier needs at least two.",
+                labelKeys.Name(Array.IndexOf(seen, true)), label.Name);
+        }
         int count = labels.Count;
-        var images = tensor(buffer.AsMemory(0, count * pixels), new long[] { count, channels, height, width });
+        var images = tensor(buffer.AsMemory(0, count * pixels), new long[] { count, image.Channels, image.Height, image.Width });
         return new LabelledImageTensors(images, tensor(labels.ToArray()));
     }
 

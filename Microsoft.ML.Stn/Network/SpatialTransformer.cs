@@ -12,7 +12,7 @@ namespace Microsoft.ML.Stn.Network;
 /// <see cref="GridGenerator"/> for the two pixel conventions). A freshly constructed transformer outputs the
 /// identity θ, so V equals U (resampled to H′×W′) until it is trained.
 /// </remarks>
-public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor Output)>
+public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor RectifiedImage)>
 {
     private readonly LocalisationNet localisation;
 
@@ -85,15 +85,15 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
 
     /// <summary>Regresses θ from U and warps U with it.</summary>
     /// <param name="input">U of shape [N, C, H, W] matching the constructor.</param>
-    /// <returns>θ ([N, 2, 3], or [N, 3, 3] for <see cref="TransformKind.Projective"/>) and V of shape [N, C, H′, W′].</returns>
+    /// <returns>θ ([N, 2, 3], or [N, 3, 3] for <see cref="TransformKind.Projective"/>) and the rectified image V of shape [N, C, H′, W′].</returns>
     /// <exception cref="ArgumentException">The input has the wrong shape.</exception>
-    public override (Tensor Theta, Tensor Output) forward(Tensor input)
+    public override (Tensor Theta, Tensor RectifiedImage) forward(Tensor input)
     {
         ValidateInput(input, Channels, Height, Width);
         using var scope = NewDisposeScope();
         var theta = TransformParameterisation.ToMatrix(Kind, localisation.forward(input));
-        var output = Warp(input, theta, OutputHeight, OutputWidth, Sampling, Padding, AlignCorners);
-        return (theta.MoveToOuterDisposeScope(), output.MoveToOuterDisposeScope());
+        var rectifiedImage = Warp(input, theta, OutputHeight, OutputWidth, Sampling, Padding, AlignCorners);
+        return (theta.MoveToOuterDisposeScope(), rectifiedImage.MoveToOuterDisposeScope());
     }
 
     /// <summary>Warps an input with a given θ using this transformer's output size, sampling, padding and convention.</summary>

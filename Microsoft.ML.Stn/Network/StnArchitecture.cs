@@ -16,8 +16,12 @@ internal sealed record StnArchitecture(
 {
     public int PixelCount => Channels * Height * Width;
 
-    public int RectifiedPixelCount => Channels * OutputHeight * OutputWidth;
+    /// <summary>Values of one rectified image: C × H′ × W′.</summary>
+    public int RectifiedImageLength => Channels * OutputHeight * OutputWidth;
 
     /// <summary>Length of the flattened θ: 2×3, or 3×3 for projective.</summary>
-    public int WarpLength => TransformParameterisation.MatrixRows(Transform) * 3;
+    public int ThetaLength => TransformParameterisation.MatrixRows(Transform) * 3;
+
+    /// <summary>Length of the bounding box: left, top, right, bottom.</summary>
+    public const int BoundingBoxLength = 4;
 }

@@ -13,7 +13,7 @@ namespace Microsoft.ML.Stn.Network;
 /// Without the spatial transformer the warp is the identity and the classifier reads the input (resampled only if
 /// the output size differs), which makes the same classifier an honest baseline.
 /// </summary>
-internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, Tensor Theta, Tensor Rectified)>
+internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, Tensor Theta, Tensor RectifiedImage)>
 {
     private readonly SpatialTransformer? _transformer;
     private readonly ClassifierNet _classifier;
@@ -35,8 +35,8 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
             architecture.ClassCount);
         _inputScale = ones(1).DetachFromDisposeScope();
         // A plain array, not a tensor field: RegisterComponents would make a tensor field a saved buffer.
-        _identity = new float[architecture.WarpLength];
-        for (int i = 0; i < architecture.WarpLength; i += 4) _identity[i] = 1;
+        _identity = new float[architecture.ThetaLength];
+        for (int i = 0; i < architecture.ThetaLength; i += 4) _identity[i] = 1;
         register_buffer("input_scale", _inputScale);
         RegisterComponents();
     }
@@ -52,22 +52,22 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         _inputScale.fill_(scale);
     }
 
-    public override (Tensor Logits, Tensor Theta, Tensor Rectified) forward(Tensor input)
+    public override (Tensor Logits, Tensor Theta, Tensor RectifiedImage) forward(Tensor input)
     {
         var a = Architecture;
         var scaled = input * _inputScale;
-        Tensor theta, rectified;
+        Tensor theta, rectifiedImage;
         if (_transformer is not null)
         {
-            (theta, rectified) = _transformer.forward(scaled);
+            (theta, rectifiedImage) = _transformer.forward(scaled);
         }
         else
         {
-            theta = tensor(_identity, new long[] { 1, a.WarpLength / 3, 3 }).expand(input.shape[0], -1, -1);
-            rectified = a.OutputHeight == a.Height && a.OutputWidth == a.Width
+            theta = tensor(_identity, new long[] { 1, a.ThetaLength / 3, 3 }).expand(input.shape[0], -1, -1);
+            rectifiedImage = a.OutputHeight == a.Height && a.OutputWidth == a.Width
                 ? scaled
                 : SpatialTransformer.Warp(scaled, theta, a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
         }
-        return (_classifier.forward(rectified), theta, rectified / _inputScale);
+        return (_classifier.forward(rectifiedImage), theta, rectifiedImage / _inputScale);
     }
 }

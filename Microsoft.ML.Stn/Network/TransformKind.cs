@@ -29,29 +29,3 @@ public enum TransformKind
     /// </summary>
     Projective,
 }
-
-/// <summary>How the sampler interpolates the input at the (generally fractional) source coordinates.</summary>
-public enum SamplingMode
-{
-    /// <summary>Bilinear interpolation of the four neighbouring pixels; differentiable in both the input and the grid.</summary>
-    Bilinear = 0,
-
-    /// <summary>The nearest pixel; the gradient with respect to the grid is zero.</summary>
-    Nearest,
-
-    /// <summary>Bicubic (Keys cubic convolution, a = −0.75) interpolation of the sixteen neighbouring pixels.</summary>
-    Bicubic,
-}
-
-/// <summary>What the sampler reads for source coordinates that fall outside the input.</summary>
-public enum PaddingMode
-{
-    /// <summary>Outside pixels read as zero.</summary>
-    Zeros = 0,
-
-    /// <summary>Outside coordinates are clamped to the nearest border pixel.</summary>
-    Border,
-
-    /// <summary>Outside coordinates are reflected back into the input by the border.</summary>
-    Reflection,
-}

@@ -12,14 +12,12 @@ internal sealed class StnTrainer
 {
     private const int EvaluationBatchSize = 512;
     private readonly IHost _host;
-    private readonly StnClassifyOptions _options;
-    private readonly int _seed;
+    private readonly TrainingSettings _settings;
 
-    public StnTrainer(IHost host, StnClassifyOptions options, int seed)
+    public StnTrainer(IHost host, TrainingSettings settings)
     {
         _host = host;
-        _options = options;
-        _seed = seed;
+        _settings = settings;
     }
 
     /// <summary>
@@ -29,30 +27,27 @@ internal sealed class StnTrainer
     public (StnClassifierNetwork Network, IReadOnlyList<StnTrainingProgress> History) Train(
         StnArchitecture architecture, LabelledImageTensors training, LabelledImageTensors? validation, IChannel channel)
     {
-        torch.manual_seed(_seed);
-        var rng = new Random(_seed);
+        torch.manual_seed(_settings.Seed);
+        var rng = new Random(_settings.Seed);
         var network = new StnClassifierNetwork(architecture);
         network.SetInputScale(InputScale(training.Images));
 
         using var optimizer = CreateOptimizer(network);
+        var scheduler = CreateScheduler(optimizer);
         var history = new List<StnTrainingProgress>();
         Dictionary<string, Tensor>? best = null;
         double bestAccuracy = double.NegativeInfinity;
         int epochsWithoutImprovement = 0;
 
         int count = training.Count;
-        int batchSize = Math.Min(_options.BatchSize, count);
+        int batchSize = Math.Min(_settings.BatchSize, count);
         int batches = (count + batchSize - 1) / batchSize;
         var order = new long[count];
         var clock = Stopwatch.StartNew();
         try
         {
-            for (int epoch = 1; epoch <= _options.Epochs; epoch++)
+            for (int epoch = 1; epoch <= _settings.Epochs; epoch++)
             {
-                double schedule = ScheduleFactor(epoch), learningRate = _options.LearningRate * schedule;
-                foreach (var group in optimizer.ParamGroups)
-                    group.LearningRate = group.InitialLearningRate * schedule;
-
                 for (int i = 0; i < count; i++) order[i] = i;
                 rng.Shuffle(order);
                 using var permutation = torch.tensor(order);
@@ -65,7 +60,7 @@ internal sealed class StnTrainer
                 for (int b = 0; b < batches; b++)
                 {
                     _host.CheckAlive();
-                    _options.CancellationToken.ThrowIfCancellationRequested();
+                    _settings.CancellationToken.ThrowIfCancellationRequested();
                     using (var scope = NewDisposeScope())
                     {
                         int start = b * batchSize, n = Math.Min(batchSize, count - start);
@@ -83,7 +78,7 @@ internal sealed class StnTrainer
                     }
                     progress = Report(false, epoch, b + 1, batches, lossSum / seen, (double)correct / seen, null,
                         seen / epochClock.Elapsed.TotalSeconds, clock.Elapsed);
-                    _options.Progress?.Invoke(progress);
+                    _settings.Progress?.Invoke(progress);
                 }
 
                 double? validationAccuracy = validation is null ? null : Accuracy(network, validation);
@@ -92,9 +87,10 @@ internal sealed class StnTrainer
                 history.Add(report);
                 channel.Info(
                     "Epoch {0}/{1}: loss {2:F4}, training accuracy {3:P2}, validation accuracy {4}, {5:F0} images/s, learning rate {6:G3}",
-                    epoch, _options.Epochs, report.Loss, report.TrainingAccuracy,
-                    validationAccuracy is { } v ? v.ToString("P2") : "n/a", report.ImagesPerSecond, learningRate);
-                _options.Progress?.Invoke(report);
+                    epoch, _settings.Epochs, report.Loss, report.TrainingAccuracy,
+                    validationAccuracy is { } v ? v.ToString("P2") : "n/a", report.ImagesPerSecond, optimizer.ParamGroups.First().LearningRate);
+                _settings.Progress?.Invoke(report);
+                scheduler?.step();
 
                 if (validationAccuracy is { } accuracy)
                 {
@@ -105,7 +101,7 @@ internal sealed class StnTrainer
                         DisposeAll(best);
                         best = Snapshot(network);
                     }
-                    else if (_options.EarlyStoppingPatience > 0 && ++epochsWithoutImprovement >= _options.EarlyStoppingPatience)
+                    else if (_settings.EarlyStoppingPatience > 0 && ++epochsWithoutImprovement >= _settings.EarlyStoppingPatience)
                     {
                         channel.Info("Early stopping after epoch {0}: no better validation accuracy for {1} epochs.",
                             epoch, epochsWithoutImprovement);
@@ -157,16 +153,15 @@ internal sealed class StnTrainer
     }
 
     /// <summary>
-    /// Two parameter groups: the localisation net learns at <see cref="StnClassifyOptions.LocalisationLearningRate"/>,
-    /// everything else at <see cref="StnClassifyOptions.LearningRate"/>.
+    /// Two parameter groups: the localisation net learns at its own rate, everything else at the classifier's.
     /// </summary>
     private OptimizerHelper CreateOptimizer(StnClassifierNetwork network)
     {
         var localisation = network.LocalisationParameters().ToList();
         var others = network.parameters().Except(localisation).ToList();
-        double rate = _options.LearningRate, localisationRate = _options.LocalisationLearningRate ?? rate;
-        double decay = _options.WeightDecay, momentum = _options.Momentum;
-        if (_options.Optimizer == StnOptimizer.Sgd)
+        double rate = _settings.LearningRate, localisationRate = _settings.LocalisationLearningRate;
+        double decay = _settings.WeightDecay, momentum = _settings.Momentum;
+        if (_settings.Optimizer == StnOptimizer.Sgd)
         {
             var groups = new List<SGD.ParamGroup> { new(others, rate, momentum, 0, decay, false, false) };
             if (localisation.Count > 0) groups.Add(new(localisation, localisationRate, momentum, 0, decay, false, false));
@@ -177,25 +172,27 @@ internal sealed class StnTrainer
         return optim.Adam(adamGroups, rate);
     }
 
-    /// <summary>The schedule's multiplier of every group's initial learning rate in this epoch.</summary>
-    private double ScheduleFactor(int epoch) => _options.LearningRateSchedule switch
+    /// <summary>
+    /// TorchSharp's scheduler for the chosen schedule, stepped once per epoch; it scales every group's initial rate, so
+    /// the localisation net keeps its ratio to the classifier. None for a constant rate.
+    /// </summary>
+    private optim.lr_scheduler.LRScheduler? CreateScheduler(optim.Optimizer optimizer) => _settings.Schedule switch
     {
-        LearningRateSchedule.Step =>
-            Math.Pow(_options.LearningRateDecay, (epoch - 1) / Math.Max(1, _options.LearningRateStepEpochs)),
-        LearningRateSchedule.Cosine => 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / _options.Epochs)),
-        _ => 1,
+        LearningRateSchedule.Step => optim.lr_scheduler.StepLR(optimizer, Math.Max(1, _settings.StepEpochs), _settings.Decay),
+        LearningRateSchedule.Cosine => optim.lr_scheduler.CosineAnnealingLR(optimizer, _settings.Epochs),
+        _ => null,
     };
 
     private StnTrainingProgress Report(bool isEpochEnd, int epoch, int batch, int batches, double loss,
         double trainingAccuracy, double? validationAccuracy, double imagesPerSecond, TimeSpan elapsed)
     {
         double done = (epoch - 1) + (double)batch / batches;
-        var remaining = TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (_options.Epochs - done));
+        var remaining = TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (_settings.Epochs - done));
         return new StnTrainingProgress
         {
             IsEpochEnd = isEpochEnd,
             Epoch = epoch,
-            Epochs = _options.Epochs,
+            Epochs = _settings.Epochs,
             Batch = batch,
             Batches = batches,
             Loss = loss,

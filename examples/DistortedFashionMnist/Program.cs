@@ -94,7 +94,7 @@ TrainedModel Train(string name, bool useSpatialTransformer)
             LocalisationLearningRate = options.LocalisationLearningRate,
             UseSpatialTransformer = useSpatialTransformer,
             ValidationData = keyedValidation,
-            RectifiedImageColumnName = useSpatialTransformer ? "Rectified" : null,
+            RectifiedImageColumnName = useSpatialTransformer ? "RectifiedImage" : null,
             Seed = options.Seed,
             Progress = progress.Report,
         }))
@@ -113,7 +113,7 @@ void WriteContactSheet(TrainedModel run, string path)
 {
     const int Shown = 40;
     var inputs = run.Scored.GetColumn<float[]>("Features").Take(Shown).ToList();
-    var rectified = run.Scored.GetColumn<float[]>("Rectified").Take(Shown).ToList();
+    var rectified = run.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).ToList();
     var pairs = inputs.Zip(rectified, (a, b) => (a, Canvas, b, Canvas)).ToList();
     Png.WriteContactSheet(path, pairs, columns: 8, scale: 3);
 }

@@ -33,8 +33,28 @@ public static partial class MLModel
     public static ITransformer Train(MLContext ml, IDataView trainingData, string imageFolder, int epochs, string modelPath)
     {
         var model = BuildPipeline(ml, imageFolder, epochs).Fit(trainingData);
-        ml.Model.Save(model, trainingData.Schema, modelPath);
+        SaveReplacing(ml, model, trainingData.Schema, modelPath);
         return model;
+    }
+
+    /// <summary>
+    /// ML.NET's <c>Model.Save(path)</c> writes the file in place, so a save that fails half-way (a full disk) would leave
+    /// a broken file where the previous good model was. Saving next to it and then moving it over the old one replaces
+    /// the model only once the new one is complete (a move within one folder is atomic on the same file system).
+    /// </summary>
+    public static void SaveReplacing(MLContext ml, ITransformer model, DataViewSchema inputSchema, string modelPath)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(modelPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            ml.Model.Save(model, inputSchema, temporary);
+            File.Move(temporary, modelPath, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
     }
 
     /// <summary>Accuracy of <paramref name="model"/> on labelled data it did not train on.</summary>

@@ -14,6 +14,6 @@ public sealed class ModelOutput
     public float[] Score { get; set; } = [];
 
     /// <summary>The 2×3 affine θ (row-major) the spatial transformer applied, in normalised coordinates.</summary>
-    [ColumnName("Warp")]
-    public float[] Warp { get; set; } = [];
+    [ColumnName("Theta")]
+    public float[] Theta { get; set; } = [];
 }

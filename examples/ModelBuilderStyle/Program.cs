@@ -37,7 +37,7 @@ MLModel.ModelPath = modelPath;
 var sample = inputs[0];
 var prediction = MLModel.Predict(sample);
 Console.WriteLine($"MLModel.Predict({sample.ImagePath}): {prediction.PredictedLabel} (p = {prediction.Score.Max():F3}), " +
-                  $"θ = [{string.Join(", ", prediction.Warp.Select(w => w.ToString("F3", CultureInfo.InvariantCulture)))}]");
+                  $"θ = [{string.Join(", ", prediction.Theta.Select(w => w.ToString("F3", CultureInfo.InvariantCulture)))}]");
 
 clock.Restart();
 int rows = BatchScore(modelPath, inputs, csvPath);
@@ -59,7 +59,7 @@ static int BatchScore(string modelPath, IReadOnlyList<ModelInput> inputs, string
         // The sub-folder names the true label, as in the layout Model Builder reads.
         var fields = new[] { row.ImagePath, Path.GetFileName(Path.GetDirectoryName(row.ImagePath)) ?? "", row.PredictedLabel,
                 row.Score.Max().ToString("F4", CultureInfo.InvariantCulture) }
-            .Concat(row.Warp.Select(w => w.ToString("F4", CultureInfo.InvariantCulture)));
+            .Concat(row.Theta.Select(w => w.ToString("F4", CultureInfo.InvariantCulture)));
         csv.WriteLine(string.Join(',', fields));
         count++;
     }
@@ -74,5 +74,5 @@ internal sealed class ScoredImage
 
     public float[] Score { get; set; } = [];
 
-    public float[] Warp { get; set; } = [];
+    public float[] Theta { get; set; } = [];
 }

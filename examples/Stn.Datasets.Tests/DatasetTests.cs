@@ -3,7 +3,7 @@ using System.IO.Compression;
 using SkiaSharp;
 using Stn.Datasets;
 
-namespace Microsoft.ML.Stn.Tests.Datasets;
+namespace Stn.Datasets.Tests;
 
 [TestClass]
 public sealed class DatasetTests

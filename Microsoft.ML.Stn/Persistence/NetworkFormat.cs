@@ -1,0 +1,66 @@
+using Microsoft.ML.Stn.Network;
+
+namespace Microsoft.ML.Stn.Persistence;
+
+/// <summary>
+/// A trained <see cref="StnClassifierNetwork"/> as bytes: its architecture, then its weights and buffers in TorchSharp's
+/// own module format (the way Microsoft.ML.TorchSharp stores its models inside ML.NET's binary streams).
+/// </summary>
+internal static class NetworkFormat
+{
+    // *** Binary format ***
+    // int: channels, height, width, output height, output width, class count
+    // int: transform kind, sampling mode, padding mode
+    // bool: align corners, use spatial transformer
+    // TorchSharp module state (Module.save)
+    public static void Write(BinaryWriter writer, StnClassifierNetwork network)
+    {
+        var a = network.Architecture;
+        writer.Write(a.Channels);
+        writer.Write(a.Height);
+        writer.Write(a.Width);
+        writer.Write(a.OutputHeight);
+        writer.Write(a.OutputWidth);
+        writer.Write(a.ClassCount);
+        writer.Write((int)a.Transform);
+        writer.Write((int)a.Sampling);
+        writer.Write((int)a.Padding);
+        writer.Write(a.AlignCorners);
+        writer.Write(a.UseSpatialTransformer);
+        network.save(writer);
+    }
+
+    public static StnClassifierNetwork Read(BinaryReader reader)
+    {
+        var architecture = new StnArchitecture(
+            Channels: Positive(reader.ReadInt32(), "channels"),
+            Height: Positive(reader.ReadInt32(), "height"),
+            Width: Positive(reader.ReadInt32(), "width"),
+            OutputHeight: Positive(reader.ReadInt32(), "output height"),
+            OutputWidth: Positive(reader.ReadInt32(), "output width"),
+            ClassCount: Positive(reader.ReadInt32(), "class count"),
+            Transform: Defined<TransformKind>(reader.ReadInt32()),
+            Sampling: Defined<SamplingMode>(reader.ReadInt32()),
+            Padding: Defined<PaddingMode>(reader.ReadInt32()),
+            AlignCorners: reader.ReadBoolean(),
+            UseSpatialTransformer: reader.ReadBoolean());
+        var network = new StnClassifierNetwork(architecture);
+        try
+        {
+            network.load(reader, strict: true);
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    private static int Positive(int value, string what) =>
+        value > 0 ? value : throw new InvalidDataException($"the stored {what} is {value}; it must be positive");
+
+    private static T Defined<T>(int value) where T : struct, Enum =>
+        Enum.IsDefined(typeof(T), value) ? (T)(object)value
+            : throw new InvalidDataException($"the stored {typeof(T).Name} {value} is not one this version knows");
+}
