@@ -146,6 +146,37 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
+    public void ImageTooNarrowForTheLocalisationNetNamesTheWidth()
+    {
+        var options = Options();
+        options.ImageWidth = 8;
+        var e = Assert.Throws<Exception>(() => new MLContext(1).Transforms.StnClassify(options));
+        Mentions(e, "ImageWidth", "too small", "18");
+        Assert.DoesNotContain("ImageHeight", ((ArgumentException)e).ParamName ?? "", "the height is fine");
+    }
+
+    [TestMethod]
+    public void BoundingBoxColumnThatWouldHideAnInputColumnIsRefused()
+    {
+        var ml = new MLContext(1);
+        var options = Options();
+        options.BoundingBoxColumnName = "Features";
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label");
+        var data = GlyphData.View(ml, GlyphData.Images(40, seed: 1));
+        var e = Assert.Throws<Exception>(() => keyed.Append(ml.Transforms.StnClassify(options)).Fit(data));
+        Mentions(e, "BoundingBoxColumnName", "Features");
+    }
+
+    [TestMethod]
+    public void TwoAddedColumnsOfOneNameAreRefused()
+    {
+        var options = Options();
+        options.RectifiedImageColumnName = "Theta";
+        var e = Assert.Throws<Exception>(() => new MLContext(1).Transforms.StnClassify(options));
+        Mentions(e, "ThetaColumnName", "RectifiedImageColumnName", "'Theta'");
+    }
+
+    [TestMethod]
     [DataRow(nameof(StnClassifyOptions.ImageHeight), 0)]
     [DataRow(nameof(StnClassifyOptions.ImageWidth), -3)]
     [DataRow(nameof(StnClassifyOptions.Channels), 0)]

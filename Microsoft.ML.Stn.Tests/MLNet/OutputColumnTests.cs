@@ -32,8 +32,28 @@ public sealed class OutputColumnTests
             slotNames.DenseValues().Select(v => v.ToString()).ToArray());
 
         Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 6), schema["Theta"].Type);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 4), schema["BoundingBox"].Type);
         Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, TrainedModel.Canvas * TrainedModel.Canvas),
             schema[TrainedModel.RectifiedColumn].Type);
+    }
+
+    [TestMethod]
+    public void BoundingBoxIsTheRegionThetaReads()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        var thetas = TrainedModel.Vectors(scored, "Theta");
+        var boxes = TrainedModel.Vectors(scored, "BoundingBox");
+        const double Side = TrainedModel.Canvas;
+        for (int i = 0; i < thetas.Length; i++)
+        {
+            var t = thetas[i];
+            // Corners (±1, ±1) through θ, then normalised → pixel edges: (x + 1)·W/2.
+            var xs = new[] { -1.0, 1.0 }.SelectMany(x => new[] { -1.0, 1.0 }.Select(y => (t[0] * x + t[1] * y + t[2] + 1) * Side / 2)).ToList();
+            var ys = new[] { -1.0, 1.0 }.SelectMany(x => new[] { -1.0, 1.0 }.Select(y => (t[3] * x + t[4] * y + t[5] + 1) * Side / 2)).ToList();
+            double[] expected = [xs.Min(), ys.Min(), xs.Max(), ys.Max()];
+            for (int k = 0; k < 4; k++)
+                Assert.AreEqual(expected[k], boxes[i][k], 1e-3, $"row {i} box slot {k}");
+        }
     }
 
     [TestMethod]
