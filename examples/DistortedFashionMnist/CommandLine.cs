@@ -4,11 +4,16 @@ namespace DistortedFashionMnist;
 
 /// <summary>The run's settings, from <c>--name value</c> pairs.</summary>
 internal sealed record CommandLine(int Train, int Validation, int Test, int Epochs, string Output, int Seed, string DataDirectory,
-    float StnLearningRate, float LocalisationLearningRate)
+    float StnLearningRate, float LocalisationLearningRate, int Seeds, IReadOnlySet<string> Models, string StnSettings, int? Threads)
 {
     public const string Usage =
         "Usage: DistortedFashionMnist [--train N] [--validation N] [--test N] [--epochs N] [--output DIR] [--seed N] [--data DIR]\n" +
-        "       [--stn-lr RATE] [--localisation-lr RATE]";
+        "       [--stn-lr RATE] [--localisation-lr RATE] [--seeds N] [--models stn,cnn,oracle] [--stn Option=Value,...] [--threads N]\n" +
+        "  --seeds N     runs seeds seed … seed+N−1 (data distortion and training) and prints mean and spread over them\n" +
+        "  --models      which of the three models to train (default all)\n" +
+        "  --stn         further StnClassifyOptions of the STN, e.g. --stn Epochs=8,LearningRateSchedule=Cosine";
+
+    public static readonly string[] AllModels = ["stn", "cnn", "oracle"];
 
     public static CommandLine Parse(string[] args)
     {
@@ -43,6 +48,11 @@ internal sealed record CommandLine(int Train, int Validation, int Test, int Epoc
         }
 
         int train = Number("train", 6000, 20);
+        var models = Text("models", string.Join(",", AllModels)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .ToHashSet(StringComparer.Ordinal);
+        if (models.Count == 0 || models.Except(AllModels).FirstOrDefault() is { } unknown)
+            throw new ArgumentException($"--models takes a comma-separated subset of {string.Join(", ", AllModels)}.\n{Usage}");
+        int threads = Number("threads", 0, 0);
         var result = new CommandLine(
             train,
             Number("validation", Math.Max(10, train / 10), 10),
@@ -52,7 +62,11 @@ internal sealed record CommandLine(int Train, int Validation, int Test, int Epoc
             Number("seed", 1, 0),
             Text("data", Stn.Datasets.FashionMnist.DefaultDirectory),
             Rate("stn-lr", 3e-4f),
-            Rate("localisation-lr", 1e-3f));
+            Rate("localisation-lr", 1e-3f),
+            Number("seeds", 1, 1),
+            models,
+            Text("stn", ""),
+            threads > 0 ? threads : null);
         if (values.Count > 0)
             throw new ArgumentException($"Unknown option --{values.Keys.First()}.\n{Usage}");
         return result;

@@ -9,6 +9,7 @@ CommandLine options;
 try
 {
     options = CommandLine.Parse(args);
+    OptionSettings.Apply(new StnClassifyOptions(), options.StnSettings);
 }
 catch (ArgumentException e)
 {
@@ -18,14 +19,11 @@ catch (ArgumentException e)
 
 const int Canvas = 42;
 Directory.CreateDirectory(options.Output);
-var ml = new MLContext(options.Seed);
 
-LabelledImages trainingPool, test;
-Func<int, string> className;
-string source;
+DataSource data;
 try
 {
-    (trainingPool, test, className, source) = LoadData(options);
+    data = DataSource.Load(options, Canvas);
 }
 catch (ArgumentException e)
 {
@@ -33,71 +31,87 @@ catch (ArgumentException e)
     return 2;
 }
 
-Console.WriteLine($"{source}: {options.Train} training, {options.Validation} validation and {options.Test} test images, " +
-                  $"rotated ±45°, scaled 0.7–1.2 and shifted on a {Canvas}×{Canvas} canvas.");
+Console.WriteLine($"{data.Name}: {options.Train} training, {options.Validation} validation and {options.Test} test images, " +
+                  $"rotated ±45°, scaled 0.7–1.2 and shifted on a {Canvas}×{Canvas} canvas; the oracle sees the same images " +
+                  $"undistorted (centred, upright, scale 1). Seeds {options.Seed}–{options.Seed + options.Seeds - 1}.");
+if (options.StnSettings.Length > 0)
+    Console.WriteLine($"STN options: {options.StnSettings}");
 
-var trainView = trainingPool.ToDataView(ml, className, 0, options.Train);
-var validationView = trainingPool.ToDataView(ml, className, options.Train, options.Validation);
-var testView = test.ToDataView(ml, className, 0, options.Test);
-
-// ValidationData must already carry the key-typed label the pipeline's MapValueToKey gives the training data.
-var keyedValidation = ml.Transforms.Conversion.MapValueToKey("Label").Fit(trainView).Transform(validationView);
-
-var stn = Train("STN", useSpatialTransformer: true);
-var baseline = Train("CNN", useSpatialTransformer: false);
-
-Console.WriteLine();
-Console.WriteLine($"Test set: {options.Test} images, {options.Epochs} epochs each, batch 64, Adam learning rates: CNN 0.001, " +
-                  $"STN classifier {options.StnLearningRate:G3}, localisation net {options.LocalisationLearningRate:G3}");
-Console.WriteLine($"{"Model",-26}{"Accuracy",10}{"Macro acc",11}{"Log-loss",10}{"Train time",12}");
-foreach (var run in new[] { stn, baseline })
+var results = new List<SeedResult>();
+for (int seed = options.Seed; seed < options.Seed + options.Seeds; seed++)
 {
-    Console.WriteLine($"{run.Name,-26}{run.Metrics.MicroAccuracy,10:P2}{run.Metrics.MacroAccuracy,11:P2}" +
-                      $"{run.Metrics.LogLoss,10:F3}{run.TrainingTime.TotalSeconds,11:F1}s");
+    var result = RunSeed(seed, first: seed == options.Seed);
+    results.Add(result);
+    PrintSeed(result);
 }
 
-Console.WriteLine();
-var sheetPath = Path.Combine(options.Output, "rectified.png");
-WriteContactSheet(stn, sheetPath);
-Console.WriteLine($"Test inputs (left) and STN rectified images (right): {sheetPath}");
-
-var plotPath = Path.Combine(options.Output, "accuracy.png");
-Png.WriteLinePlot(plotPath, $"Distorted {source}: accuracy by epoch",
-[
-    ("STN training", History(stn, p => p.TrainingAccuracy)),
-    ("STN validation", History(stn, p => p.ValidationAccuracy ?? double.NaN)),
-    ("CNN training", History(baseline, p => p.TrainingAccuracy)),
-    ("CNN validation", History(baseline, p => p.ValidationAccuracy ?? double.NaN)),
-], "epoch", "accuracy");
-Console.WriteLine($"Training and validation accuracy by epoch: {plotPath}");
-
-var modelPath = Path.Combine(options.Output, "stn-model.zip");
-ml.Model.Save(stn.Model, trainView.Schema, modelPath);
-Console.WriteLine($"Trained STN model: {modelPath}");
+if (options.Seeds > 1)
+    PrintSummary(results);
 return 0;
 
-TrainedModel Train(string name, bool useSpatialTransformer)
+SeedResult RunSeed(int seed, bool first)
 {
-    var progress = new ProgressLine(name);
+    var ml = new MLContext(seed);
+    var (pool, test) = data.Distorted(seed, options.Train + options.Validation, options.Test);
+    var trainView = pool.ToDataView(ml, data.ClassName, 0, options.Train);
+    var validationView = pool.ToDataView(ml, data.ClassName, options.Train, options.Validation);
+    var testView = test.ToDataView(ml, data.ClassName, 0, options.Test);
+
+    TrainedModel? stn = null, baseline = null, oracle = null;
+    if (options.Models.Contains("stn"))
+        stn = Train(ml, seed, "STN", "STN + CNN", useSpatialTransformer: true, trainView, validationView, testView);
+    if (options.Models.Contains("cnn"))
+        baseline = Train(ml, seed, "CNN", "CNN (no transformer)", useSpatialTransformer: false, trainView, validationView, testView);
+    if (options.Models.Contains("oracle"))
+    {
+        var (uprightPool, uprightTest) = data.Upright(seed, options.Train + options.Validation, options.Test);
+        oracle = Train(ml, seed, "oracle", "oracle (undistorted)", useSpatialTransformer: false,
+            uprightPool.ToDataView(ml, data.ClassName, 0, options.Train),
+            uprightPool.ToDataView(ml, data.ClassName, options.Train, options.Validation),
+            uprightTest.ToDataView(ml, data.ClassName, 0, options.Test));
+    }
+
+    SortedDictionary<int, PoseRatios>? pose = null;
+    if (stn is not null)
+    {
+        var thetas = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().ThetaColumnName).ToList();
+        pose = PoseFigures.PerClass(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, Canvas, Canvas);
+        if (first)
+            WritePictures(ml, stn, baseline, trainView);
+    }
+
+    return new SeedResult(seed, stn, baseline, oracle, pose);
+}
+
+TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpatialTransformer,
+    IDataView trainView, IDataView validationView, IDataView testView)
+{
+    // ValidationData must already carry the key-typed label the pipeline's MapValueToKey gives the training data.
+    var keyedValidation = ml.Transforms.Conversion.MapValueToKey("Label").Fit(trainView).Transform(validationView);
+    var progress = new ProgressLine(tag);
+    var stnOptions = new StnClassifyOptions
+    {
+        LabelColumnName = "Label",
+        FeatureColumnName = "Features",
+        ImageHeight = Canvas,
+        ImageWidth = Canvas,
+        Channels = 1,
+        Epochs = options.Epochs,
+        BatchSize = 64,
+        // The baselines keep Adam's usual rate; the STN's classifier and localisation net have their own.
+        LearningRate = useSpatialTransformer ? options.StnLearningRate : 1e-3f,
+        LocalisationLearningRate = options.LocalisationLearningRate,
+        UseSpatialTransformer = useSpatialTransformer,
+        ValidationData = keyedValidation,
+        RectifiedImageColumnName = useSpatialTransformer ? "RectifiedImage" : null,
+        Seed = seed,
+        NumberOfThreads = options.Threads,
+        Progress = progress.Report,
+    };
+    if (useSpatialTransformer)
+        OptionSettings.Apply(stnOptions, options.StnSettings);
     var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-        .Append(ml.Transforms.StnClassify(new StnClassifyOptions
-        {
-            LabelColumnName = "Label",
-            FeatureColumnName = "Features",
-            ImageHeight = Canvas,
-            ImageWidth = Canvas,
-            Channels = 1,
-            Epochs = options.Epochs,
-            BatchSize = 64,
-            // The baseline keeps Adam's usual rate; the STN's classifier and localisation net have their own.
-            LearningRate = useSpatialTransformer ? options.StnLearningRate : 1e-3f,
-            LocalisationLearningRate = options.LocalisationLearningRate,
-            UseSpatialTransformer = useSpatialTransformer,
-            ValidationData = keyedValidation,
-            RectifiedImageColumnName = useSpatialTransformer ? "RectifiedImage" : null,
-            Seed = options.Seed,
-            Progress = progress.Report,
-        }))
+        .Append(ml.Transforms.StnClassify(stnOptions))
         .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
     var clock = Stopwatch.StartNew();
@@ -105,47 +119,101 @@ TrainedModel Train(string name, bool useSpatialTransformer)
     var trainingTime = clock.Elapsed;
     var scored = model.Transform(testView);
     var metrics = ml.MulticlassClassification.Evaluate(scored, labelColumnName: "Label", scoreColumnName: "Score");
-    string label = useSpatialTransformer ? "STN + CNN" : "CNN (no transformer)";
-    return new TrainedModel(label, model, model.OfType<StnClassifyTransformer>().Single(), scored, metrics, trainingTime);
+    return new TrainedModel(label, model, model.OfType<StnClassifyTransformer>().Single(), scored, metrics, trainingTime,
+        stnOptions.OutputHeight ?? Canvas, stnOptions.OutputWidth ?? Canvas);
 }
 
-void WriteContactSheet(TrainedModel run, string path)
+void PrintSeed(SeedResult r)
 {
+    Console.WriteLine();
+    Console.WriteLine($"Seed {r.Seed}, test set: {options.Test} images, {options.Epochs} epochs each, batch 64, Adam learning rates: " +
+                      $"CNN and oracle 0.001, STN classifier {options.StnLearningRate:G3}, localisation net {options.LocalisationLearningRate:G3}");
+    Console.WriteLine($"{"Model",-26}{"Accuracy",10}{"Macro acc",11}{"Log-loss",10}{"Train time",12}");
+    foreach (var run in new[] { r.Stn, r.Baseline, r.Oracle })
+    {
+        if (run is null) continue;
+        Console.WriteLine($"{run.Name,-26}{run.Metrics.MicroAccuracy,10:P2}{run.Metrics.MacroAccuracy,11:P2}" +
+                          $"{run.Metrics.LogLoss,10:F3}{run.TrainingTime.TotalSeconds,11:F1}s");
+    }
+
+    if (r.Pose is null) return;
+    Console.WriteLine("Pose left after the STN's warp, per class (spread after / before; 1 = nothing undone, 0 = all):");
+    Console.WriteLine($"  {"class",-14}{"rotation",10}{"size",8}{"position",10}");
+    foreach (var (cls, p) in r.Pose)
+        Console.WriteLine($"  {data.ClassName(cls),-14}{p.RotationLeft,10:F2}{p.Size,8:F2}{p.Position,10:F2}");
+    var mean = r.MeanPose!.Value;
+    Console.WriteLine($"  {"mean",-14}{mean.RotationLeft,10:F2}{mean.Size,8:F2}{mean.Position,10:F2}");
+    if (r.Baseline is not null)
+        Console.WriteLine($"STN error / CNN error: {r.ErrorRatio:F3}");
+}
+
+void PrintSummary(IReadOnlyList<SeedResult> all)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Over {all.Count} seeds ({string.Join(", ", all.Select(r => r.Seed))}): mean ± spread (population standard deviation)");
+    void Row(string name, Func<SeedResult, double?> value, string format, string unit = "")
+    {
+        var values = all.Select(value).OfType<double>().ToList();
+        if (values.Count == 0) return;
+        string each = string.Join("  ", values.Select(v => v.ToString(format, System.Globalization.CultureInfo.InvariantCulture)));
+        Console.WriteLine($"  {name,-30}{values.Average().ToString(format, System.Globalization.CultureInfo.InvariantCulture),9}{unit} ± " +
+                          $"{ImageStatistics.Spread(values).ToString(format, System.Globalization.CultureInfo.InvariantCulture)}{unit}   (per seed: {each})");
+    }
+    Row("STN accuracy %", r => 100 * r.Stn?.Metrics.MicroAccuracy, "F2");
+    Row("CNN accuracy %", r => 100 * r.Baseline?.Metrics.MicroAccuracy, "F2");
+    Row("oracle accuracy %", r => 100 * r.Oracle?.Metrics.MicroAccuracy, "F2");
+    Row("STN gap to oracle (points)", r => r.Stn is null || r.Oracle is null ? null
+        : 100 * (r.Oracle.Metrics.MicroAccuracy - r.Stn.Metrics.MicroAccuracy), "F2");
+    Row("STN error / CNN error", r => r.ErrorRatio, "F3");
+    Row("rotation left", r => r.MeanPose?.RotationLeft, "F3");
+    Row("size spread left", r => r.MeanPose?.Size, "F3");
+    Row("position spread left", r => r.MeanPose?.Position, "F3");
+    Row("STN training time", r => r.Stn?.TrainingTime.TotalSeconds, "F1", " s");
+    Row("CNN training time", r => r.Baseline?.TrainingTime.TotalSeconds, "F1", " s");
+    Row("oracle training time", r => r.Oracle?.TrainingTime.TotalSeconds, "F1", " s");
+}
+
+void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IDataView trainView)
+{
+    Console.WriteLine();
     const int Shown = 40;
-    var inputs = run.Scored.GetColumn<float[]>("Features").Take(Shown).ToList();
-    var rectified = run.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).ToList();
-    var pairs = inputs.Zip(rectified, (a, b) => (a, Canvas, b, Canvas)).ToList();
-    Png.WriteContactSheet(path, pairs, columns: 8, scale: 3);
+    var inputs = stn.Scored.GetColumn<float[]>("Features").Take(Shown).ToList();
+    var rectified = stn.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).ToList();
+    var sheetPath = Path.Combine(options.Output, "rectified.png");
+    Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, Canvas, b, stn.OutputHeight)).ToList(), columns: 8, scale: 3);
+    Console.WriteLine($"Test inputs (left) and STN rectified images (right): {sheetPath}");
+
+    var plotPath = Path.Combine(options.Output, "accuracy.png");
+    var lines = new List<(string, IReadOnlyList<double>)>
+    {
+        ("STN training", History(stn, p => p.TrainingAccuracy)),
+        ("STN validation", History(stn, p => p.ValidationAccuracy ?? double.NaN)),
+    };
+    if (baseline is not null)
+    {
+        lines.Add(("CNN training", History(baseline, p => p.TrainingAccuracy)));
+        lines.Add(("CNN validation", History(baseline, p => p.ValidationAccuracy ?? double.NaN)));
+    }
+    Png.WriteLinePlot(plotPath, $"Distorted {data.Name}: accuracy by epoch", lines, "epoch", "accuracy");
+    Console.WriteLine($"Training and validation accuracy by epoch: {plotPath}");
+
+    var modelPath = Path.Combine(options.Output, "stn-model.zip");
+    ml.Model.Save(stn.Model, trainView.Schema, modelPath);
+    Console.WriteLine($"Trained STN model: {modelPath}");
 }
 
 static IReadOnlyList<double> History(TrainedModel run, Func<StnTrainingProgress, double> value) =>
     run.Stn.TrainingHistory.Select(value).ToList();
 
-static (LabelledImages TrainingPool, LabelledImages Test, Func<int, string> ClassName, string Source) LoadData(CommandLine o)
-{
-    int pool = o.Train + o.Validation;
-    if (FashionMnist.TryFind(o.DataDirectory, out var trainImages, out var trainLabels, out var testImages, out var testLabels))
-    {
-        var (trainPixels, trainCount, rows, cols) = Idx.ReadImages(trainImages);
-        var (testPixels, testCount, _, _) = Idx.ReadImages(testImages);
-        if (pool > trainCount || o.Test > testCount)
-        {
-            throw new ArgumentException(
-                $"Fashion-MNIST has {trainCount} training and {testCount} test images; asked for {pool} and {o.Test}.");
-        }
-
-        var names = FashionMnist.ClassNames;
-        return (FashionMnist.DistortedSubset(trainPixels, Idx.ReadLabels(trainLabels), rows, cols, pool, o.Seed, Canvas),
-                FashionMnist.DistortedSubset(testPixels, Idx.ReadLabels(testLabels), rows, cols, o.Test, o.Seed + 1, Canvas),
-                c => names[c], "Fashion-MNIST");
-    }
-
-    Console.WriteLine($"Fashion-MNIST not found in {o.DataDirectory} (apt install dataset-fashion-mnist); using generated glyphs instead.");
-    const int GlyphSide = 28;
-    return (GlyphDataset.Generate(pool, o.Seed, Canvas, GlyphSide, 45, 0.7, 1.2, 7),
-            GlyphDataset.Generate(o.Test, o.Seed + 1, Canvas, GlyphSide, 45, 0.7, 1.2, 7),
-            Glyphs.Name, "glyphs");
-}
-
 internal sealed record TrainedModel(
-    string Name, ITransformer Model, StnClassifyTransformer Stn, IDataView Scored, MulticlassClassificationMetrics Metrics, TimeSpan TrainingTime);
+    string Name, ITransformer Model, StnClassifyTransformer Stn, IDataView Scored, MulticlassClassificationMetrics Metrics,
+    TimeSpan TrainingTime, int OutputHeight, int OutputWidth);
+
+internal sealed record SeedResult(int Seed, TrainedModel? Stn, TrainedModel? Baseline, TrainedModel? Oracle, SortedDictionary<int, PoseRatios>? Pose)
+{
+    public PoseRatios? MeanPose => Pose is null ? null
+        : new PoseRatios(Pose.Values.Average(p => p.RotationLeft), Pose.Values.Average(p => p.Size), Pose.Values.Average(p => p.Position));
+
+    public double? ErrorRatio => Stn is null || Baseline is null ? null
+        : (1 - Stn.Metrics.MicroAccuracy) / (1 - Baseline.Metrics.MicroAccuracy);
+}
