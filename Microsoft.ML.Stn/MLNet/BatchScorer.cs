@@ -21,6 +21,8 @@ internal sealed class BatchScorer
 
     public StnArchitecture Architecture => _network.Architecture;
 
+    public StnClassifierNetwork Network => _network;
+
     /// <summary>Scores the first <c>count</c> images of <c>pixels</c>; <c>rectified</c> is null when nobody asked for
     /// the rectified images.</summary>
     public void Score(float[] pixels, int count, float[] probabilities, float[] warp, float[]? rectified)
