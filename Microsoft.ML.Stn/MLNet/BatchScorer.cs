@@ -21,6 +21,8 @@ internal sealed class BatchScorer
 
     public StnArchitecture Architecture => _network.Architecture;
 
+    public StnClassifierNetwork Network => _network;
+
     /// <summary>Scores the first <paramref name="count"/> images of the batch's pixels.</summary>
     public void Score(ScoredBatch batch, int count)
     {

@@ -1,5 +1,7 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Stn.Onnx;
 
 namespace Microsoft.ML.Stn.MLNet;
 
@@ -8,7 +10,7 @@ namespace Microsoft.ML.Stn.MLNet;
 /// scores each batch with one forward pass, then serves its rows; input columns that the consumer asked for are
 /// buffered with the batch so they stay in step. A cursor that needs no added column just passes the input through.
 /// </summary>
-internal sealed class ScoredDataView : IDataView
+internal sealed class ScoredDataView : IDataView, ITransformCanSaveOnnx
 {
     private readonly IDataView _input;
     private readonly ImageInput _image;
@@ -45,6 +47,16 @@ internal sealed class ScoredDataView : IDataView
         var cursor = _input.GetRowCursor(inputColumns, rand);
         return scoring ? new BatchCursor(this, cursor, needed, active) : new PassThroughCursor(Schema, cursor);
     }
+
+    // ONNX export: ML.NET's converter walks the chain back through IDataTransform.Source and asks each view to save itself.
+    IDataView IDataTransform.Source => _input;
+
+    bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;
+
+    void ISaveAsOnnx.SaveAsOnnx(OnnxContext ctx) => StnOnnxExport.Save(ctx, _image, _outputs, _scorer.Network);
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException("Save the StnClassify transformer (mlContext.Model.Save), not its output view.");
 
     /// <summary>One cursor: batching is sequential by nature, and a caller may always receive fewer than it asks.</summary>
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>

@@ -48,6 +48,9 @@ public sealed class ClassifierNet : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The convolution blocks and the dense head, applied in that order, for the ONNX export.</summary>
+    internal (Sequential Features, Sequential Head) Layers => (_features, _head);
+
     /// <summary>The smallest side the two 2×2 poolings accept.</summary>
     public const int MinimumInputSide = 4;
 

@@ -105,6 +105,9 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
     /// <summary>Number of features entering the fully connected head, computed from the layer shapes.</summary>
     public long FlattenedSize { get; }
 
+    /// <summary>The convolution blocks, the hidden layer (followed by a ReLU in <see cref="forward"/>) and the head, for the ONNX export.</summary>
+    internal (Sequential Features, Linear Hidden, Linear Head) Layers => (features, hidden, head);
+
     /// <summary>Throws unless an input of the given size is supported.</summary>
     /// <param name="channels">Input channels C.</param>
     /// <param name="height">Input height H.</param>

@@ -41,6 +41,10 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         RegisterComponents();
     }
 
+    /// <summary>The spatial transformer (null for the baseline), the classifier and the input scale, for the ONNX export.</summary>
+    internal (SpatialTransformer? Transformer, ClassifierNet Classifier, float InputScale) Parts =>
+        (_transformer, _classifier, _inputScale.item<float>());
+
     /// <summary>The localisation net's parameters (none without a spatial transformer).</summary>
     public IEnumerable<Parameter> LocalisationParameters() =>
         _transformer?.Localisation.parameters() ?? Enumerable.Empty<Parameter>();

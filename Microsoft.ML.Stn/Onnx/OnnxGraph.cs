@@ -1,0 +1,71 @@
+using Microsoft.ML.Model.OnnxConverter;
+
+namespace Microsoft.ML.Stn.Onnx;
+
+/// <summary>
+/// A thin layer over ML.NET's <see cref="OnnxContext"/> for the StnClassify graph: every node is a standard
+/// operator (domain "", since a null domain would put it in ai.onnx.ml), and every temporary and weight gets a
+/// unique name under the "Stn." prefix so it cannot hide a column of the pipeline.
+/// </summary>
+internal sealed class OnnxGraph
+{
+    private const string Prefix = "Stn.";
+    private readonly OnnxContext _ctx;
+
+    public OnnxGraph(OnnxContext ctx) => _ctx = ctx;
+
+    /// <summary>A node with one output, a fresh temporary named after <paramref name="name"/>.</summary>
+    public string Op(string op, string name, params string[] inputs) => Op(op, name, null, inputs);
+
+    /// <summary>A node with one output and attributes.</summary>
+    public string Op(string op, string name, Action<OnnxNode>? attributes, params string[] inputs)
+    {
+        string output = _ctx.AddIntermediateVariable(null, Prefix + name, skip: true);
+        Into(op, output, attributes, inputs);
+        return output;
+    }
+
+    /// <summary>A node that writes an existing variable (a column's output variable).</summary>
+    public void Into(string op, string output, Action<OnnxNode>? attributes, params string[] inputs)
+    {
+        var node = _ctx.CreateNode(op, inputs, new[] { output }, _ctx.GetNodeName(Prefix + op), "");
+        attributes?.Invoke(node);
+    }
+
+    public string Floats(string name, float[] values, params long[] dims) => _ctx.AddInitializer(values, dims, Prefix + name);
+
+    public string Float(string name, float value) => _ctx.AddInitializer(value, Prefix + name);
+
+    public string Longs(string name, params long[] values) => _ctx.AddInitializer(values, new long[] { values.Length }, Prefix + name);
+
+    public string Long(string name, long value) => _ctx.AddInitializer(value, Prefix + name);
+
+    // Element-wise helpers; ONNX broadcasts like numpy.
+    public string Add(string name, string a, string b) => Op("Add", name, a, b);
+
+    public string Sub(string name, string a, string b) => Op("Sub", name, a, b);
+
+    public string Mul(string name, string a, string b) => Op("Mul", name, a, b);
+
+    public string Div(string name, string a, string b) => Op("Div", name, a, b);
+
+    public string Reshape(string name, string x, params long[] shape) => Op("Reshape", name, x, Longs(name + ".shape", shape));
+
+    public string Cast(string name, string x, OnnxDataType to) => Op("Cast", name, n => n.AddAttribute("to", (long)to), x);
+
+    /// <summary>Slice <paramref name="index"/> of the last axis of a rank-3 tensor, as rank 2.</summary>
+    public string Take(string name, string x, long index, long axis) =>
+        Op("Gather", name, n => n.AddAttribute("axis", axis), x, Long(name + ".index", index));
+
+    public string Unsqueeze(string name, string x, long axis) =>
+        Op("Unsqueeze", name, n => n.AddAttribute("axes", new[] { axis }), x);
+}
+
+/// <summary>The TensorProto element types the graph casts to.</summary>
+internal enum OnnxDataType
+{
+    Float = 1,
+    UInt32 = 12,
+    Int64 = 7,
+    Bool = 9,
+}

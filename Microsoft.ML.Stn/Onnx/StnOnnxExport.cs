@@ -1,0 +1,198 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Model.OnnxConverter;
+using Microsoft.ML.Stn.MLNet;
+using Microsoft.ML.Stn.Network;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Stn.Onnx;
+
+/// <summary>
+/// StnClassify's part of an ONNX graph written by <c>mlContext.Model.ConvertToOnnx</c>: the input scale, the
+/// localisation net, θ for the transform kind, the grid and the sampler, the classifier, softmax and the predicted
+/// key, written into the variables of the added columns. Only standard operators up to opset 12 are used (the most
+/// ML.NET's converter allows). What cannot be exported exactly is refused with an exception naming it.
+/// </summary>
+internal static class StnOnnxExport
+{
+    /// <summary>The opset the graph needs: Clip of int64, GreaterOrEqual and LessOrEqual arrived in opset 12.</summary>
+    public const int MinimumOpSet = 12;
+
+    public static void Save(OnnxContext ctx, ImageInput image, StnOutputColumns outputs, StnClassifierNetwork network)
+    {
+        ctx.CheckOpSetVersion(MinimumOpSet, "StnClassify");
+        var column = image.Column;
+        if (column.Type is Microsoft.ML.Transforms.Image.ImageDataViewType)
+        {
+            throw new NotSupportedException(
+                $"StnClassify cannot export feature column '{column.Name}' of type Image to ONNX: extract its pixels first " +
+                "(ExtractPixels, planar, as a vector<float>) and train on that column.");
+        }
+        if (!ctx.ContainsColumn(column.Name))
+        {
+            throw new NotSupportedException(
+                $"StnClassify cannot export: its feature column '{column.Name}' is produced by a step of the pipeline that was not exported to ONNX.");
+        }
+
+        var a = network.Architecture;
+        var (transformer, classifier, inputScale) = network.Parts;
+        var g = new OnnxGraph(ctx);
+        var features = ctx.GetVariableName(column.Name);
+        var pixels = g.Reshape("input", features, -1, a.Channels, a.Height, a.Width);
+        var scale = g.Float("input_scale", inputScale);
+        var scaled = g.Mul("scaled_input", pixels, scale);
+
+        string theta, rectified;
+        if (transformer is not null)
+        {
+            theta = Theta(g, a.Transform, Localisation(g, transformer.Localisation, scaled));
+            rectified = OnnxSampler.Warp(g, a, scaled, theta);
+        }
+        else
+        {
+            theta = IdentityTheta(g, a, scaled);
+            rectified = a.OutputHeight == a.Height && a.OutputWidth == a.Width ? scaled : OnnxSampler.Warp(g, a, scaled, theta);
+        }
+
+        var (classifierFeatures, classifierHead) = classifier.Layers;
+        var logits = OnnxLayers.Sequential(g, "classifier.head", classifierHead,
+            OnnxLayers.Sequential(g, "classifier.features", classifierFeatures, rectified));
+
+        // Output variables are added only now, so that a column that replaces the feature column is read first.
+        string? probabilities = null;
+        for (int i = 0; i < outputs.Columns.Length; i++)
+        {
+            var added = outputs.Columns[i];
+            var output = ctx.AddIntermediateVariable(added.Type, added.Name);
+            switch (outputs.Kinds[i])
+            {
+                case StnOutput.Score:
+                    g.Into("Softmax", output, n => n.AddAttribute("axis", 1L), logits);
+                    probabilities = output;
+                    break;
+                case StnOutput.PredictedLabel:
+                    PredictedKey(g, probabilities ?? g.Op("Softmax", "probabilities", n => n.AddAttribute("axis", 1L), logits), output);
+                    break;
+                case StnOutput.Theta:
+                    g.Into("Reshape", output, null, theta, g.Longs("theta.shape", -1, a.ThetaLength));
+                    break;
+                case StnOutput.BoundingBox:
+                    BoundingBox(g, a, theta, output);
+                    break;
+                case StnOutput.RectifiedImage:
+                    var unscaled = g.Div("rectified", rectified, scale);
+                    g.Into("Reshape", output, null, unscaled, g.Longs("rectified.shape", -1, a.RectifiedImageLength));
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The box of <see cref="Network.BoundingBox"/>: the rectified image's outer corners through θ (divided by w for a
+    /// 3×3 θ), in input pixel edges, then their enclosing box.
+    /// </summary>
+    private static void BoundingBox(OnnxGraph g, StnArchitecture a, string theta, string output)
+    {
+        static float Edge(int size, bool alignCorners) => alignCorners && size > 1 ? 1f + 1f / (size - 1) : 1f;
+        float x = Edge(a.OutputWidth, a.AlignCorners), y = Edge(a.OutputHeight, a.AlignCorners);
+        var corners = g.Floats("box.corners", [-x, x, -x, x, -y, -y, y, y, 1, 1, 1, 1], 3, 4);
+        var mapped = g.Op("MatMul", "box.mapped", theta, corners);
+        string Row(string name, long row) =>
+            g.Op("Slice", name, mapped, g.Longs(name + ".start", row), g.Longs(name + ".end", row + 1), g.Longs(name + ".axis", 1));
+        string xs = Row("box.x", 0), ys = Row("box.y", 1);
+        if (a.ThetaLength == 9)
+        {
+            var w = Row("box.w", 2);
+            xs = g.Div("box.x_divided", xs, w);
+            ys = g.Div("box.y_divided", ys, w);
+        }
+        string ToPixels(string name, string normalised, int size)
+        {
+            float half = a.AlignCorners ? (size - 1) / 2f : size / 2f;
+            return g.Add(name, g.Mul(name + ".scaled", normalised, g.Float(name + ".half", half)),
+                g.Float(name + ".offset", a.AlignCorners ? half + 0.5f : half));
+        }
+        var px = ToPixels("box.px", xs, a.Width);
+        var py = ToPixels("box.py", ys, a.Height);
+        string Reduce(string op, string name, string values) =>
+            g.Op(op, name, n => { n.AddAttribute("axes", new long[] { 2 }); n.AddAttribute("keepdims", 0L); }, g.Reshape(name + ".flat", values, -1, 1, 4));
+        g.Into("Concat", output, n => n.AddAttribute("axis", 1L),
+            Reduce("ReduceMin", "box.left", px), Reduce("ReduceMin", "box.top", py),
+            Reduce("ReduceMax", "box.right", px), Reduce("ReduceMax", "box.bottom", py));
+    }
+
+    private static string Localisation(OnnxGraph g, LocalisationNet net, string input)
+    {
+        var (features, hidden, head) = net.Layers;
+        var x = g.Op("Flatten", "localisation.flatten", n => n.AddAttribute("axis", 1L), OnnxLayers.Sequential(g, "localisation.features", features, input));
+        x = g.Op("Relu", "localisation.hidden.relu", OnnxLayers.Gemm(g, "localisation.hidden", hidden, x));
+        return OnnxLayers.Gemm(g, "localisation.head", head, x);
+    }
+
+    /// <summary>θ [N, r, 3] from the parameters [N, P], as <see cref="TransformParameterisation.ToMatrix"/> builds it.</summary>
+    private static string Theta(OnnxGraph g, TransformKind kind, string parameters)
+    {
+        string Column(int i) => g.Op("Slice", $"theta.p{i}", parameters, g.Longs($"theta.p{i}.start", i), g.Longs($"theta.p{i}.end", i + 1), g.Longs($"theta.p{i}.axis", 1));
+        string Zeros(string name, string like) => g.Op("ConstantOfShape", name, g.Op("Shape", name + ".shape", like));
+        string Constant(string name, string like, float value) =>
+            value == 0f ? Zeros(name, like) : g.Add(name, Zeros(name + ".zeros", like), g.Float(name + ".value", value));
+        string Matrix(params string[] entries) => g.Reshape("theta", g.Op("Concat", "theta.flat", n => n.AddAttribute("axis", 1L), entries), -1, 2, 3);
+
+        switch (kind)
+        {
+            case TransformKind.Affine:
+                return g.Reshape("theta", parameters, -1, 2, 3);
+            case TransformKind.Similarity:
+                {
+                    var angle = Column(0);
+                    var scale = Column(1);
+                    var cos = g.Mul("theta.cos", scale, g.Op("Cos", "theta.cos_angle", angle));
+                    var sin = g.Mul("theta.sin", scale, g.Op("Sin", "theta.sin_angle", angle));
+                    return Matrix(cos, g.Op("Neg", "theta.minus_sin", sin), Column(2), sin, cos, Column(3));
+                }
+            case TransformKind.Attention:
+                {
+                    var scale = Column(0);
+                    var zero = Constant("theta.zero", scale, 0f);
+                    return Matrix(scale, zero, Column(1), zero, scale, Column(2));
+                }
+            case TransformKind.Translation:
+                {
+                    var tx = Column(0);
+                    var one = Constant("theta.one", tx, 1f);
+                    var zero = Constant("theta.zero", tx, 0f);
+                    return Matrix(one, zero, tx, zero, one, Column(1));
+                }
+            case TransformKind.Projective:
+                {
+                    var one = Constant("theta.one", Column(0), 1f);
+                    return g.Reshape("theta", g.Op("Concat", "theta.flat", n => n.AddAttribute("axis", 1L), parameters, one), -1, 3, 3);
+                }
+            default:
+                throw new NotSupportedException($"StnClassify cannot export Transform = {kind} to ONNX.");
+        }
+    }
+
+    /// <summary>The baseline's identity θ, one per row of <paramref name="image"/>.</summary>
+    private static string IdentityTheta(OnnxGraph g, StnArchitecture a, string image)
+    {
+        int rows = a.ThetaLength / 3;
+        var identity = new float[a.ThetaLength];
+        for (int i = 0; i < identity.Length; i += 4) identity[i] = 1;
+        var batch = g.Op("Slice", "identity.batch", g.Op("Shape", "identity.image_shape", image), g.Longs("identity.start", 0), g.Longs("identity.end", 1));
+        var shape = g.Op("Concat", "identity.shape", n => n.AddAttribute("axis", 0L), batch, g.Longs("identity.matrix", rows, 3));
+        return g.Op("Expand", "theta", g.Floats("identity", identity, 1, rows, 3), shape);
+    }
+
+    /// <summary>The 1-based key of the most probable class (the first on ties), or 0 when any probability is not finite.</summary>
+    private static void PredictedKey(OnnxGraph g, string probabilities, string output)
+    {
+        var best = g.Op("ArgMax", "predicted.index", n => { n.AddAttribute("axis", 1L); n.AddAttribute("keepdims", 1L); }, probabilities);
+        var key = g.Add("predicted.key", best, g.Long("predicted.one", 1));
+        var notFinite = g.Op("Or", "predicted.not_finite", g.Op("IsNaN", "predicted.nan", probabilities), g.Op("IsInf", "predicted.inf", probabilities));
+        var anyNotFinite = g.Op("ReduceMax", "predicted.any_not_finite", n => { n.AddAttribute("axes", new[] { 1L }); n.AddAttribute("keepdims", 1L); },
+            g.Cast("predicted.not_finite_value", notFinite, OnnxDataType.Float));
+        var missing = g.Op("Greater", "predicted.missing", anyNotFinite, g.Float("predicted.zero", 0f));
+        var keyOrMissing = g.Op("Where", "predicted.key_or_missing", missing, g.Long("predicted.missing_key", 0), key);
+        g.Into("Cast", output, n => n.AddAttribute("to", (long)OnnxDataType.UInt32), keyOrMissing);
+    }
+}
