@@ -1,0 +1,36 @@
+using System.Globalization;
+using EndToEndSweep;
+
+// Runs the end-to-end test scenarios over seeds, so that the tests' thresholds hold across seeds and CPU kernel sets.
+// Run it once as is and once with ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 (AVX2-only kernels).
+// Usage: EndToEndSweep [--seeds 1,2,3] [--scenarios centring,rotation]
+var seeds = new[] { 1, 2, 3 };
+var scenarios = new[] { "centring", "rotation" };
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    if (args[i] == "--seeds") seeds = args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    else if (args[i] == "--scenarios") scenarios = args[i + 1].Split(',');
+    else
+    {
+        Console.Error.WriteLine("Usage: EndToEndSweep [--seeds 1,2,3] [--scenarios centring,rotation]");
+        return 2;
+    }
+}
+
+Console.WriteLine($"CPU kernels: ATEN_CPU_CAPABILITY={Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY") ?? "(default)"}");
+Console.WriteLine($"{"scenario",-10}{"seed",5}{"accuracy",10}{"baseline",10}{"before",9}{"after",9}{"ratio",8}");
+foreach (var scenario in scenarios)
+{
+    foreach (int seed in seeds)
+    {
+        var result = scenario switch
+        {
+            "centring" => Scenarios.Centring(seed),
+            "rotation" => Scenarios.Rotation(seed),
+            _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
+        };
+        Console.WriteLine($"{scenario,-10}{seed,5}{result.Accuracy,10:P1}{result.BaselineAccuracy,10:P1}" +
+                          $"{result.Before,9:F2}{result.After,9:F2}{result.Ratio,8:F2}");
+    }
+}
+return 0;
