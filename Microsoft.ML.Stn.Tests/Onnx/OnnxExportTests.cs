@@ -102,4 +102,25 @@ public sealed class OnnxExportTests
         StringAssert.Contains(error.Message, "StnClassify");
         StringAssert.Contains(error.Message, "12");
     }
+
+    private sealed class ImageInputRow
+    {
+        [Microsoft.ML.Transforms.Image.ImageType(TrainedModel.Canvas, TrainedModel.Canvas)]
+        public MLImage Features { get; set; } = null!;
+    }
+
+    /// <summary>ONNX has no image type: ML.NET's converter itself refuses an MLImage graph input, naming the type.</summary>
+    [TestMethod]
+    public void ImageColumnInputIsRefused()
+    {
+        var stn = ((IEnumerable<ITransformer>)TrainedModel.Model).OfType<StnClassifyTransformer>().Single();
+        var pixels = new byte[TrainedModel.Canvas * TrainedModel.Canvas * 4];
+        var images = TrainedModel.Ml.Data.LoadFromEnumerable(new[]
+        {
+            new ImageInputRow { Features = MLImage.CreateFromPixels(TrainedModel.Canvas, TrainedModel.Canvas, MLPixelFormat.Bgra32, pixels) },
+        });
+        using var stream = new MemoryStream();
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => TrainedModel.Ml.Model.ConvertToOnnx(stn, images, stream));
+        StringAssert.Contains(error.Message, nameof(MLImage));
+    }
 }

@@ -15,17 +15,21 @@ internal static class OnnxRunner
     }
 
     /// <summary>Every output of the graph for the rows of <paramref name="images"/>, by output name, one row per image.</summary>
-    public static Dictionary<string, Array[]> Score(byte[] onnx, LabelledImages images, Func<int, string> className)
+    public static Dictionary<string, Array[]> Score(byte[] onnx, LabelledImages images, Func<int, string> className) =>
+        Score(onnx, images.Pixels, images.ImageLength, Enumerable.Range(0, images.Count).Select(i => className(images.Labels[i])).ToArray());
+
+    /// <summary>Every output of the graph for rows of <paramref name="length"/> pixels and their labels.</summary>
+    public static Dictionary<string, Array[]> Score(byte[] onnx, float[] pixels, int length, string[] labels)
     {
         using var session = new InferenceSession(onnx);
-        int n = images.Count, length = images.ImageLength;
+        int n = labels.Length;
         var inputs = new List<NamedOnnxValue>();
         foreach (var (name, meta) in session.InputMetadata)
         {
             if (meta.ElementType == typeof(float))
-                inputs.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(images.Pixels.AsMemory(0, n * length), new[] { n, length })));
+                inputs.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(pixels.AsMemory(0, n * length), new[] { n, length })));
             else if (meta.ElementType == typeof(string))
-                inputs.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<string>(Enumerable.Range(0, n).Select(i => className(images.Labels[i])).ToArray(), new[] { n, 1 })));
+                inputs.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<string>(labels, new[] { n, 1 })));
             else
                 throw new InvalidOperationException($"unexpected graph input {name} of {meta.ElementType}");
         }
