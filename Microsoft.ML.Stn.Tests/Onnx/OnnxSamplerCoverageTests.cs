@@ -86,11 +86,11 @@ public sealed class OnnxSamplerCoverageTests
         MoveTheta(model, kind);
         var test = View(ml, s_test.Value);
         var scored = model.Transform(test);
-        var theta = TrainedModel.Vectors(scored, "Warp");
+        var theta = TrainedModel.Vectors(scored, "Theta");
         Assert.IsTrue(theta.Any(LeavesTheImage), $"{setting}: θ should send part of the grid outside the image");
 
         var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, test), s_test.Value.Pixels, Channels * Side * Side, s_test.Value.Labels);
-        double thetaError = MaxError(theta, OnnxRunner.Floats(onnx["Warp.output"]));
+        double thetaError = MaxError(theta, OnnxRunner.Floats(onnx["Theta.output"]));
         double rectifiedError = MaxError(TrainedModel.Vectors(scored, TrainedModel.RectifiedColumn), OnnxRunner.Floats(onnx[TrainedModel.RectifiedColumn + ".output"]));
         double scoreError = MaxError(TrainedModel.Vectors(scored, "Score"), OnnxRunner.Floats(onnx["Score.output"]));
         var keys = onnx["PredictedLabel.output"].Select(r => ((uint[])r).Single()).ToArray();
