@@ -41,7 +41,8 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
 
         TorchRuntime.EnsureAvailable();
         var architecture = new StnArchitecture(o.Channels, o.ImageHeight, o.ImageWidth, o.OutputHeight ?? o.ImageHeight,
-            o.OutputWidth ?? o.ImageWidth, labels.Count, o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer);
+            o.OutputWidth ?? o.ImageWidth, labels.Count, o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer,
+            o.ControlPointGridSize, o.TransformerCount);
         int seed = o.Seed ?? _host.Rand.Next();
 
         lock (TorchRuntime.TrainingLock)
@@ -171,6 +172,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
             throw ectx.ExceptParam(nameof(o.OutputHeight),
                 $"The classifier needs at least {ClassifierNet.MinimumInputSide}×{ClassifierNet.MinimumInputSide} pixels, but the output size is {outputHeight}×{outputWidth}.");
         }
+        TransformerOptionsValidation.Validate(ectx, o, outputHeight, outputWidth);
     }
 
     private static void Positive(IExceptionContext ectx, int value, string name)

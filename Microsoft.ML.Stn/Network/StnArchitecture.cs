@@ -12,12 +12,20 @@ internal sealed record StnArchitecture(
     SamplingMode Sampling,
     PaddingMode Padding,
     bool AlignCorners,
-    bool UseSpatialTransformer)
+    bool UseSpatialTransformer,
+    int ControlPointGridSize = ThinPlateSplineGrid.DefaultControlPointGridSize,
+    int TransformerCount = 1)
 {
     public int PixelCount => Channels * Height * Width;
 
-    public int RectifiedPixelCount => Channels * OutputHeight * OutputWidth;
+    /// <summary>Channels of the rectified image: the transformers' outputs stacked.</summary>
+    public int RectifiedChannels => TransformerCount * Channels;
 
-    /// <summary>Length of the flattened θ: 2×3, or 3×3 for projective.</summary>
-    public int WarpLength => TransformParameterisation.MatrixRows(Transform) * 3;
+    public int RectifiedPixelCount => RectifiedChannels * OutputHeight * OutputWidth;
+
+    /// <summary>Length of one transformer's flattened θ: 2×3, 3×3 for projective, 2K² for a thin-plate spline.</summary>
+    public int ThetaLengthPerTransformer => TransformParameterisation.ThetaLength(Transform, ControlPointGridSize);
+
+    /// <summary>Length of the flattened θ of all transformers.</summary>
+    public int WarpLength => TransformerCount * ThetaLengthPerTransformer;
 }

@@ -11,11 +11,14 @@ namespace Microsoft.ML.Stn.Network;
 /// black background and commutes with interpolation, so the rectified image is the scaled-back sampler output.
 /// The scale is a buffer of the module and so travels with the weights.
 /// Without the spatial transformer the warp is the identity and the classifier reads the input (resampled only if
-/// the output size differs), which makes the same classifier an honest baseline.
+/// the output size differs), which makes the same classifier an honest baseline. With T transformers the classifier
+/// reads their T rectified images stacked along the channel axis (T copies of the input for the baseline).
+/// θ leaves this module flattened, [N, T·(θ length)], transformer after transformer.
 /// </summary>
 internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, Tensor Theta, Tensor Rectified)>
 {
     private readonly SpatialTransformer? _transformer;
+    private readonly ModuleList<SpatialTransformer>? _separate; // MEASUREMENT ONLY
     private readonly ClassifierNet _classifier;
     private readonly Tensor _inputScale;
     private readonly float[] _identity;
@@ -24,26 +27,34 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
 
     public StnClassifierNetwork(StnArchitecture architecture) : base(TorchRuntime.CheckedModuleName("stn_classifier"))
     {
-        Architecture = architecture;
-        if (architecture.UseSpatialTransformer)
+        var a = Architecture = architecture;
+        var init = Environment.GetEnvironmentVariable("STN_TILED_INIT") == "1"
+            ? TransformerTiling.InitialParameters(a.Transform, a.ControlPointGridSize, a.TransformerCount, a.Height, a.Width) : null;
+        if (a.UseSpatialTransformer && Environment.GetEnvironmentVariable("STN_SEPARATE_TRUNKS") == "1")
         {
-            _transformer = new SpatialTransformer(architecture.Channels, architecture.Height, architecture.Width,
-                architecture.OutputHeight, architecture.OutputWidth, architecture.Transform, architecture.Sampling,
-                architecture.Padding, architecture.AlignCorners);
+            int p = TransformParameterisation.ParameterCount(a.Transform, a.ControlPointGridSize);
+            _separate = nn.ModuleList(Enumerable.Range(0, a.TransformerCount).Select(t => new SpatialTransformer(a.Channels, a.Height, a.Width, a.OutputHeight, a.OutputWidth, a.Transform,
+                a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, 1, init?.Skip(t * p).Take(p).ToArray())).ToArray());
         }
-        _classifier = new ClassifierNet(architecture.Channels, architecture.OutputHeight, architecture.OutputWidth,
-            architecture.ClassCount);
+        else if (a.UseSpatialTransformer)
+        {
+            _transformer = new SpatialTransformer(a.Channels, a.Height, a.Width, a.OutputHeight, a.OutputWidth, a.Transform,
+                a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, a.TransformerCount, init);
+        }
+        _classifier = new ClassifierNet(a.RectifiedChannels, a.OutputHeight, a.OutputWidth, a.ClassCount);
         _inputScale = ones(1).DetachFromDisposeScope();
         // A plain array, not a tensor field: RegisterComponents would make a tensor field a saved buffer.
-        _identity = new float[architecture.WarpLength];
-        for (int i = 0; i < architecture.WarpLength; i += 4) _identity[i] = 1;
+        var identity = a.Transform == TransformKind.ThinPlateSpline
+            ? ThinPlateSplineGrid.IdentityTheta(a.ControlPointGridSize)
+            : TransformParameterisation.MatrixRows(a.Transform) == 3 ? [1f, 0f, 0f, 0f, 1f, 0f, 0f, 0f, 1f] : [1f, 0f, 0f, 0f, 1f, 0f];
+        _identity = [.. Enumerable.Repeat(identity, a.TransformerCount).SelectMany(block => block)];
         register_buffer("input_scale", _inputScale);
         RegisterComponents();
     }
 
     /// <summary>The localisation net's parameters (none without a spatial transformer).</summary>
     public IEnumerable<Parameter> LocalisationParameters() =>
-        _transformer?.Localisation.parameters() ?? Enumerable.Empty<Parameter>();
+        _separate?.SelectMany(t => t.Localisation.parameters()) ?? _transformer?.Localisation.parameters() ?? Enumerable.Empty<Parameter>();
 
     /// <summary>Sets the factor that brings the training data to unit root mean square.</summary>
     public void SetInputScale(float scale)
@@ -56,17 +67,27 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
     {
         var a = Architecture;
         var scaled = input * _inputScale;
+        long n = input.shape[0];
         Tensor theta, rectified;
-        if (_transformer is not null)
+        if (_separate is not null)
+        {
+            var rs = _separate.Select(t => t.forward(scaled)).ToArray();
+            theta = cat(rs.Select(r => r.Theta.reshape(n, -1)).ToArray(), 1);
+            rectified = cat(rs.Select(r => r.Output).ToArray(), 1);
+        }
+        else if (_transformer is not null)
         {
             (theta, rectified) = _transformer.forward(scaled);
+            theta = theta.reshape(n, a.WarpLength);
         }
         else
         {
-            theta = tensor(_identity, new long[] { 1, a.WarpLength / 3, 3 }).expand(input.shape[0], -1, -1);
-            rectified = a.OutputHeight == a.Height && a.OutputWidth == a.Width
+            theta = tensor(_identity, new long[] { 1, a.WarpLength }).expand(n, -1);
+            var single = a.OutputHeight == a.Height && a.OutputWidth == a.Width
                 ? scaled
-                : SpatialTransformer.Warp(scaled, theta, a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
+                : SpatialTransformer.Warp(scaled, tensor(new[] { 1f, 0f, 0f, 0f, 1f, 0f }, new long[] { 1, 2, 3 }).expand(n, -1, -1),
+                    a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
+            rectified = a.TransformerCount == 1 ? single : cat(Enumerable.Repeat(single, a.TransformerCount).ToArray(), 1);
         }
         return (_classifier.forward(rectified), theta, rectified / _inputScale);
     }

@@ -16,7 +16,8 @@ namespace Microsoft.ML.Stn.Persistence;
 /// written once at version 1 and never changes; everything of ours lives in one binary entry,
 /// <see cref="EntryName"/>, that starts with its own format version, so future formats can be refused with a
 /// message that names the versions. The entry holds, in order: format version, architecture (input shape, output
-/// size, transform family, sampler options, whether the spatial transformer is used), column names, label key count
+/// size, transform family, sampler options, whether the spatial transformer is used, and from format 2 the
+/// thin-plate spline's control-point grid size and the transformer count), column names, label key count
 /// and key values, scoring batch size, then every tensor of the network's state (name, shape, float32 values).
 /// </summary>
 internal static class StnModelFormat
@@ -25,7 +26,7 @@ internal static class StnModelFormat
     public const string EntryName = "StnModel.bin";
 
     /// <summary>The format this version writes.</summary>
-    public const int CurrentFormatVersion = 1;
+    public const int CurrentFormatVersion = 2;
 
     /// <summary>The oldest format this version reads.</summary>
     public const int OldestFormatVersion = 1;
@@ -77,6 +78,8 @@ internal static class StnModelFormat
         writer.Write((int)a.Padding);
         writer.Write(a.AlignCorners);
         writer.Write(a.UseSpatialTransformer);
+        writer.Write(a.ControlPointGridSize);
+        writer.Write(a.TransformerCount);
         var names = transformer.ColumnNames;
         writer.Write(names.Features);
         writer.Write(names.PredictedLabel);
@@ -126,6 +129,15 @@ internal static class StnModelFormat
                 Padding: Defined<PaddingMode>(reader.ReadInt32()),
                 AlignCorners: reader.ReadBoolean(),
                 UseSpatialTransformer: reader.ReadBoolean());
+            // Format 2 added the thin-plate spline's grid size and the transformer count; format 1 had neither.
+            if (version >= 2)
+            {
+                architecture = architecture with
+                {
+                    ControlPointGridSize = Positive(reader.ReadInt32(), "control-point grid size"),
+                    TransformerCount = Positive(reader.ReadInt32(), "transformer count"),
+                };
+            }
             string features = reader.ReadString(), predicted = reader.ReadString(), score = reader.ReadString(), warp = reader.ReadString();
             string rectified = reader.ReadString();
             var labels = LabelKeys.Read(reader);
