@@ -89,11 +89,11 @@ public sealed class CorruptModelTests
         var path = PersistenceFiles.SaveTrainedModel(folder);
         PersistenceFiles.RewriteEntry(path, entry =>
         {
-            Assert.AreEqual(1, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
+            Assert.AreEqual(2, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
             BinaryPrimitives.WriteInt32LittleEndian(entry, 99);
             return entry;
         });
-        Mentions(LoadFails(path), "99", "1 to 1");
+        Mentions(LoadFails(path), "99", "1 to 2");
     }
 
     [TestMethod]

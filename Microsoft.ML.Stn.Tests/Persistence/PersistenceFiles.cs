@@ -106,6 +106,8 @@ internal static class PersistenceFiles
         for (int i = 0; i < 5 + 3; i++) reader.ReadInt32();
         reader.ReadBoolean();
         reader.ReadBoolean();
+        reader.ReadInt32(); // control-point grid size
+        reader.ReadInt32(); // transformer count
         for (int i = 0; i < 5; i++) reader.ReadString();
         int classes = reader.ReadInt32();
         int code = reader.ReadInt32();

@@ -5,7 +5,7 @@ using Microsoft.ML.Stn;
 using Stn.Datasets;
 
 // One spatial transformer against two, with the same classifier, data and training budget, on glyph sums: two glyphs,
-// each independently rotated, scaled and shifted within its half of an H×2H canvas, labelled (a + b) mod 10.
+// each independently rotated, scaled and shifted within its half of an H×2H canvas, labelled a + b (0 to 18).
 // Usage: ParallelTransformers [--train N] [--test N] [--epochs N] [--seeds N] [--transform KIND] [--height H] [--glyph SIDE]
 //        [--output SIDE] [--counts 0,1,2] [--localisation-lr RATE]
 var values = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -1,7 +1,7 @@
 namespace Stn.Datasets;
 
 /// <summary>Images of two glyphs side by side with their classes and distortions.</summary>
-/// <param name="Images">The images; each label is (first class + second class) mod 10, and the distortions are the first glyph's.</param>
+/// <param name="Images">The images; each label is first class + second class (0 to 18), and the distortions are the first glyph's.</param>
 /// <param name="First">Class of the glyph on the left.</param>
 /// <param name="Second">Class of the glyph on the right.</param>
 /// <param name="FirstDistortions">Distortion of the left glyph within the left half.</param>
@@ -11,13 +11,18 @@ public sealed record class GlyphPairs(LabelledImages Images, int[] First, int[] 
 /// <summary>
 /// A task that needs two spatial transformers, after the paper's MNIST addition: two <see cref="Glyphs"/>, each with
 /// its own random rotation, scale and position, on a canvas twice as wide as it is high (one in each half), labelled
-/// with the sum of their classes modulo 10. Neither glyph alone says anything about the label, and one warp cannot
-/// bring both upright and enlarged at once.
+/// with the sum of their class indices, 0 to 18, as the paper's addition task. One warp cannot bring both glyphs
+/// upright and enlarged at once.
 /// </summary>
+/// <remarks>
+/// The sum, not the sum modulo 10: modulo 10, one glyph alone says nothing about the label, and within a small
+/// training budget the classifier never leaves chance (measured: 90 % error after 6 epochs of 4000 images, with two
+/// transformers).
+/// </remarks>
 public static class GlyphPairDataset
 {
-    /// <summary>Number of label classes: sums modulo 10.</summary>
-    public const int ClassCount = 10;
+    /// <summary>Number of label classes: the sums 0 to 18.</summary>
+    public const int ClassCount = 2 * 10 - 1;
 
     /// <summary>
     /// Generates <paramref name="count"/> images of <paramref name="height"/> × 2·<paramref name="height"/> pixels. The
@@ -57,7 +62,7 @@ public static class GlyphPairDataset
         {
             first[i] = rng.Next(Glyphs.ClassCount);
             second[i] = rng.Next(Glyphs.ClassCount);
-            labels[i] = (first[i] + second[i]) % ClassCount;
+            labels[i] = first[i] + second[i];
             firstDistortions[i] = RtsDistortion.Sample(rng, maxAngleDegrees, minScale, maxScale, maxShiftPixels);
             secondDistortions[i] = RtsDistortion.Sample(rng, maxAngleDegrees, minScale, maxScale, maxShiftPixels);
             var left = RtsDistortion.Apply(upright[first[i]], glyphSize, glyphSize, height, height, firstDistortions[i]);
@@ -73,7 +78,7 @@ public static class GlyphPairDataset
         return new GlyphPairs(images, first, second, firstDistortions, secondDistortions);
     }
 
-    /// <summary>Name of a label class: the sum modulo 10 as a digit.</summary>
+    /// <summary>Name of a label class: the sum as a number.</summary>
     /// <param name="label">Label in [0, <see cref="ClassCount"/>).</param>
     public static string Name(int label)
     {
