@@ -13,7 +13,8 @@ public sealed class SpatialTransformerTests
         using var scope = NewDisposeScope();
         manual_seed(41);
         var input = rand(2, 3, 28, 28);
-        foreach (var kind in Enum.GetValues<TransformKind>())
+        // The thin-plate spline has no matrix; ThinPlateSplineTests checks its identity.
+        foreach (var kind in Enum.GetValues<TransformKind>().Where(k => k != TransformKind.ThinPlateSpline))
         {
             foreach (bool alignCorners in new[] { false, true })
             {

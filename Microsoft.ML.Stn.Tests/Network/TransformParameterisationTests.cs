@@ -23,13 +23,32 @@ public sealed class TransformParameterisationTests
         Assert.AreEqual(8, TransformParameterisation.ParameterCount(TransformKind.Projective));
         Assert.AreEqual(3, TransformParameterisation.MatrixRows(TransformKind.Projective));
         Assert.AreEqual(2, TransformParameterisation.MatrixRows(TransformKind.Similarity));
+        Assert.AreEqual(32, TransformParameterisation.ParameterCount(TransformKind.ThinPlateSpline));
+        Assert.AreEqual(18, TransformParameterisation.ParameterCount(TransformKind.ThinPlateSpline, 3));
+        Assert.AreEqual(9, TransformParameterisation.ThetaLength(TransformKind.Projective));
+        Assert.AreEqual(50, TransformParameterisation.ThetaLength(TransformKind.ThinPlateSpline, 5));
+        Assert.Throws<ArgumentException>(() => TransformParameterisation.MatrixRows(TransformKind.ThinPlateSpline));
+    }
+
+    [TestMethod]
+    public void ThinPlateSplineThetaIsTheTargetsPointByPoint()
+    {
+        using var scope = NewDisposeScope();
+        var parameters = arange(2 * 8, dtype: ScalarType.Float64).reshape(2, 8);
+        var theta = TransformParameterisation.ToTheta(TransformKind.ThinPlateSpline, parameters, controlPointGridSize: 2);
+        CollectionAssert.AreEqual(new long[] { 2, 4, 2 }, theta.shape);
+        Assert.AreEqual(2.0, theta[0, 1, 0].item<double>(), "x of point 1");
+        Assert.AreEqual(3.0, theta[0, 1, 1].item<double>(), "y of point 1");
+        Assert.Throws<ArgumentException>(() => TransformParameterisation.ToMatrix(TransformKind.ThinPlateSpline, parameters));
+        CollectionAssert.AreEqual(new[] { -1f, -1f, 1f, -1f, -1f, 1f, 1f, 1f },
+            TransformParameterisation.IdentityParameters(TransformKind.ThinPlateSpline, 2), "identity: the corners, row-major");
     }
 
     [TestMethod]
     public void IdentityParametersGiveIdentityMatrix()
     {
         using var scope = NewDisposeScope();
-        foreach (var kind in Enum.GetValues<TransformKind>())
+        foreach (var kind in Enum.GetValues<TransformKind>().Where(k => k != TransformKind.ThinPlateSpline))
         {
             var identity = TransformParameterisation.IdentityParameters(kind);
             Assert.HasCount(TransformParameterisation.ParameterCount(kind), identity);

@@ -36,7 +36,7 @@ internal sealed class BatchScorer
             CopyTo(nn.functional.softmax(logits, 1), batch.Probabilities);
             CopyTo(theta, batch.Theta);
             if (batch.BoundingBox is { } box)
-                CopyTo(BoundingBox.FromTheta(theta, a.OutputHeight, a.OutputWidth, a.Height, a.Width, a.AlignCorners), box);
+                CopyTo(_network.BoundingBoxes(theta), box);
             if (batch.RectifiedImage is { } image)
                 CopyTo(rectifiedImage, image);
         }

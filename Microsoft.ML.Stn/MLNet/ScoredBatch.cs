@@ -23,7 +23,7 @@ internal sealed class ScoredBatch
         Probabilities = new float[capacity * a.ClassCount];
         Theta = new float[capacity * a.ThetaLength];
         if (outputs.IsActive(StnOutput.BoundingBox, activeOutput))
-            BoundingBox = new float[capacity * Network.StnArchitecture.BoundingBoxLength];
+            BoundingBox = new float[capacity * a.BoundingBoxesLength];
         if (outputs.IsActive(StnOutput.RectifiedImage, activeOutput))
             RectifiedImage = new float[capacity * a.RectifiedImageLength];
     }

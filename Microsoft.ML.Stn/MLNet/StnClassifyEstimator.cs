@@ -35,6 +35,8 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         public const int LearningRateStepEpochs = 5;
         public const float LearningRateDecay = 0.1f;
         public const int ScoringBatchSize = 256;
+        public const int ControlPointGridSize = Network.ThinPlateSplineGrid.DefaultControlPointGridSize;
+        public const int TransformerCount = 1;
     }
 
     private readonly IHost _host;
@@ -103,7 +105,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
 
     private static StnArchitecture Architecture(StnClassifyOptions o, int classCount) =>
         new(o.Channels, o.ImageHeight, o.ImageWidth, o.OutputHeight ?? o.ImageHeight, o.OutputWidth ?? o.ImageWidth, classCount,
-            o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer);
+            o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer, o.ControlPointGridSize, o.TransformerCount);
 
     private static StnColumnNames ColumnNames(StnClassifyOptions o) =>
         new(o.FeatureColumnName, o.PredictedLabelColumnName, o.ScoreColumnName, o.ThetaColumnName, o.BoundingBoxColumnName,
@@ -175,6 +177,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
             throw ectx.ExceptParam(outputHeight < ClassifierNet.MinimumInputSide ? nameof(o.OutputHeight) : nameof(o.OutputWidth),
                 $"The classifier needs at least {ClassifierNet.MinimumInputSide}×{ClassifierNet.MinimumInputSide} pixels, but the output size is {outputHeight}×{outputWidth}.");
         }
+        TransformerOptionsValidation.Validate(ectx, o, outputHeight, outputWidth);
     }
 
     /// <summary>Two added columns of one name would hide each other.</summary>

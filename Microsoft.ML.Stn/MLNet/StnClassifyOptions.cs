@@ -71,6 +71,23 @@ public sealed class StnClassifyOptions
     /// <summary>Family of transforms the localisation net regresses. Default <see cref="TransformKind.Affine"/>.</summary>
     public TransformKind Transform { get; set; } = StnClassifyEstimator.Defaults.Transform;
 
+    /// <summary>
+    /// K, the number of control points along each side of a <see cref="TransformKind.ThinPlateSpline"/> transformer's
+    /// K×K grid (ignored by the other kinds): at least 2 and at most the smaller output side. θ then holds 2K² values.
+    /// More points bend more freely but give the localisation net more to regress. Default 4.
+    /// </summary>
+    public int ControlPointGridSize { get; set; } = StnClassifyEstimator.Defaults.ControlPointGridSize;
+
+    /// <summary>
+    /// Number of spatial transformers working in parallel, T (default 1). Each regresses its own θ from the input
+    /// (they share the localisation net's layers up to the last), and the T rectified images are stacked along the
+    /// channel axis into the classifier, which then reads T × <see cref="Channels"/> channels, at most
+    /// <see cref="Network.ClassifierNet.MaximumInputChannels"/>. The warp column holds T blocks of θ one after the
+    /// other, the rectified-image column T × <see cref="Channels"/> planes. Use T &gt; 1 when the label depends on several
+    /// objects, each of which one transformer can bring into view.
+    /// </summary>
+    public int TransformerCount { get; set; } = StnClassifyEstimator.Defaults.TransformerCount;
+
     /// <summary>How the sampler interpolates the input. Default <see cref="SamplingMode.Bilinear"/>.</summary>
     public SamplingMode Sampling { get; set; } = StnClassifyEstimator.Defaults.Sampling;
 

@@ -32,7 +32,7 @@ internal sealed class StnOutputColumns
             (StnOutput.Theta, new(names.Theta, Vector(architecture.ThetaLength))),
         };
         if (names.BoundingBox is { } box)
-            columns.Add((StnOutput.BoundingBox, new(box, Vector(StnArchitecture.BoundingBoxLength))));
+            columns.Add((StnOutput.BoundingBox, new(box, Vector(architecture.BoundingBoxesLength))));
         if (names.RectifiedImage is { } rectifiedImage)
             columns.Add((StnOutput.RectifiedImage, new(rectifiedImage, Vector(architecture.RectifiedImageLength))));
         Kinds = columns.Select(c => c.Item1).ToArray();

@@ -39,6 +39,20 @@ public static class BoundingBox
         return stack([px.amin(1), py.amin(1), px.amax(1), py.amax(1)], 1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Boxes in normalised input coordinates [N, 4] (left, top, right, bottom) in input pixel edges.</summary>
+    /// <param name="normalised">The boxes, x and y from −1 to 1 under the <paramref name="alignCorners"/> convention.</param>
+    /// <param name="inputHeight">Height H of the input.</param>
+    /// <param name="inputWidth">Width W of the input.</param>
+    /// <param name="alignCorners">The grid convention.</param>
+    public static Tensor ToPixelEdges(Tensor normalised, int inputHeight, int inputWidth, bool alignCorners)
+    {
+        ArgumentNullException.ThrowIfNull(normalised);
+        using var scope = NewDisposeScope();
+        var x = ToPixelEdges(normalised.index_select(1, tensor(new long[] { 0, 2 }, device: normalised.device)), inputWidth, alignCorners);
+        var y = ToPixelEdges(normalised.index_select(1, tensor(new long[] { 1, 3 }, device: normalised.device)), inputHeight, alignCorners);
+        return stack([x.select(1, 0), y.select(1, 0), x.select(1, 1), y.select(1, 1)], 1).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Normalised coordinate of the outer edge of the last pixel of a side of <paramref name="size"/> pixels.</summary>
     private static double OuterEdge(int size, bool alignCorners) =>
         alignCorners && size > 1 ? 1.0 + 1.0 / (size - 1) : 1.0;

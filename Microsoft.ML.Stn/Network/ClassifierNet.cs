@@ -16,18 +16,25 @@ public sealed class ClassifierNet : nn.Module<Tensor, Tensor>
     private readonly Sequential _head;
 
     /// <summary>Creates a classifier of [N, <paramref name="channels"/>, <paramref name="height"/>, <paramref name="width"/>] images.</summary>
-    /// <param name="channels">Input channels.</param>
+    /// <param name="channels">Input channels, 1 to <see cref="MaximumInputChannels"/>.</param>
     /// <param name="height">Input height, at least <see cref="MinimumInputSide"/>.</param>
     /// <param name="width">Input width, at least <see cref="MinimumInputSide"/>.</param>
     /// <param name="classCount">Number of classes; the output is one logit per class.</param>
+    /// <exception cref="ArgumentException">The channel count is not in [1, <see cref="MaximumInputChannels"/>].</exception>
     public ClassifierNet(int channels, int height, int width, int classCount) : base(TorchRuntime.CheckedModuleName("classifier"))
     {
+        if (channels < 1 || channels > MaximumInputChannels)
+        {
+            throw new ArgumentException(
+                $"expected 1 to {MaximumInputChannels} input channels for the classifier, got {channels}", nameof(channels));
+        }
+
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>
         {
-            ("conv1", nn.Conv2d(channels, 32, 3, padding: 1)),
+            ("conv1", nn.Conv2d(channels, FirstFilters, 3, padding: 1)),
             ("relu1", nn.ReLU()),
             ("pool1", nn.MaxPool2d(2)),
-            ("conv2", nn.Conv2d(32, 64, 3, padding: 1)),
+            ("conv2", nn.Conv2d(FirstFilters, 64, 3, padding: 1)),
             ("relu2", nn.ReLU()),
             ("pool2", nn.MaxPool2d(2)),
         };
@@ -50,6 +57,14 @@ public sealed class ClassifierNet : nn.Module<Tensor, Tensor>
 
     /// <summary>The convolution blocks and the dense head, applied in that order, for the ONNX export.</summary>
     internal (Sequential Features, Sequential Head) Layers => (_features, _head);
+
+    /// <summary>
+    /// The most input channels accepted: as many as the first convolution's filters, so that stacking the outputs of
+    /// several transformers never squeezes more planes into the first layer than it has features.
+    /// </summary>
+    public const int MaximumInputChannels = FirstFilters;
+
+    private const int FirstFilters = 32;
 
     /// <summary>The smallest side the two 2×2 poolings accept.</summary>
     public const int MinimumInputSide = 4;

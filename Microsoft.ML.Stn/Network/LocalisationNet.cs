@@ -6,7 +6,8 @@ namespace Microsoft.ML.Stn.Network;
 
 /// <summary>
 /// The localisation network of a spatial transformer: a small CNN with a fully connected head that regresses the
-/// P transform parameters of a <see cref="TransformKind"/> from the input feature map.
+/// P transform parameters of a <see cref="TransformKind"/> from the input feature map, or, for several transformers
+/// sharing it, one block of P parameters per transformer.
 /// </summary>
 /// <remarks>
 /// Two convolution → max-pool → ReLU blocks (kernel 7 then 5, as in the PyTorch spatial transformer tutorial)
@@ -39,16 +40,33 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
     /// <param name="height">Input height H, at least <see cref="MinimumInputSize"/>.</param>
     /// <param name="width">Input width W, at least <see cref="MinimumInputSize"/>.</param>
     /// <param name="kind">The transform family whose parameters are regressed.</param>
-    /// <exception cref="ArgumentException">The input size is too small or the channel count is not positive.</exception>
-    public LocalisationNet(int channels, int height, int width, TransformKind kind = TransformKind.Affine)
+    /// <param name="controlPointGridSize">K of a <see cref="TransformKind.ThinPlateSpline"/> (ignored by the other kinds).</param>
+    /// <param name="transformerCount">Number of parameter blocks regressed, one per transformer sharing this network.</param>
+    /// <param name="initialParameters">The output of the untrained network (the last layer's bias), all blocks one
+    /// after the other; <c>null</c> (default) starts every block at the identity.</param>
+    /// <exception cref="ArgumentException">The input size is too small, the channel count or transformer count is not
+    /// positive, or <paramref name="initialParameters"/> has the wrong length.</exception>
+    public LocalisationNet(int channels, int height, int width, TransformKind kind = TransformKind.Affine,
+        int controlPointGridSize = ThinPlateSplineGrid.DefaultControlPointGridSize, int transformerCount = 1, float[]? initialParameters = null)
         : base(TorchRuntime.CheckedModuleName("localisation"))
     {
         Validate(channels, height, width);
+        if (transformerCount < 1)
+            throw new ArgumentException($"expected at least one transformer, got {transformerCount}", nameof(transformerCount));
         Kind = kind;
         Channels = channels;
         Height = height;
         Width = width;
-        ParameterCount = TransformParameterisation.ParameterCount(kind);
+        TransformerCount = transformerCount;
+        ParameterCount = TransformParameterisation.ParameterCount(kind, controlPointGridSize);
+        var bias = initialParameters ?? Enumerable.Range(0, transformerCount)
+            .SelectMany(_ => TransformParameterisation.IdentityParameters(kind, controlPointGridSize)).ToArray();
+        if (bias.Length != transformerCount * ParameterCount)
+        {
+            throw new ArgumentException(
+                $"expected {transformerCount * ParameterCount} initial parameters ({transformerCount} × {ParameterCount}), got {bias.Length}",
+                nameof(initialParameters));
+        }
 
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>
         {
@@ -76,12 +94,12 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
         FlattenedSize = SecondChannels * h * w;
         features = nn.Sequential(layers);
         hidden = nn.Linear(FlattenedSize, HiddenUnits);
-        head = nn.Linear(HiddenUnits, ParameterCount);
+        head = nn.Linear(HiddenUnits, transformerCount * ParameterCount);
         using (no_grad())
         {
             head.weight!.zero_();
-            using var identity = tensor(TransformParameterisation.IdentityParameters(kind));
-            head.bias!.copy_(identity);
+            using var initial = tensor(bias);
+            head.bias!.copy_(initial);
         }
 
         RegisterComponents();
@@ -99,8 +117,11 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
     /// <summary>Input width W.</summary>
     public int Width { get; }
 
-    /// <summary>Number of regressed parameters P.</summary>
+    /// <summary>Number of regressed parameters P per transformer.</summary>
     public int ParameterCount { get; }
+
+    /// <summary>Number of parameter blocks regressed, one per transformer.</summary>
+    public int TransformerCount { get; }
 
     /// <summary>Number of features entering the fully connected head, computed from the layer shapes.</summary>
     public long FlattenedSize { get; }
@@ -124,7 +145,7 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
 
     /// <summary>Regresses the transform parameters.</summary>
     /// <param name="input">U of shape [N, C, H, W] matching the constructor.</param>
-    /// <returns>Parameters of shape [N, P].</returns>
+    /// <returns>Parameters of shape [N, <see cref="TransformerCount"/>·P], transformer after transformer.</returns>
     /// <exception cref="ArgumentException">The input has the wrong shape.</exception>
     public override Tensor forward(Tensor input)
     {

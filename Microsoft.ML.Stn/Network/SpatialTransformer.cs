@@ -8,13 +8,24 @@ namespace Microsoft.ML.Stn.Network;
 /// generator maps the H′×W′ output grid through θ, and the sampler reads U there to produce V.
 /// </summary>
 /// <remarks>
+/// <para>
 /// θ maps normalised output coordinates to normalised input coordinates (x right, y down, see
-/// <see cref="GridGenerator"/> for the two pixel conventions). A freshly constructed transformer outputs the
-/// identity θ, so V equals U (resampled to H′×W′) until it is trained.
+/// <see cref="GridGenerator"/> for the two pixel conventions); for <see cref="TransformKind.ThinPlateSpline"/> θ is the
+/// control points' targets and <see cref="ThinPlateSplineGrid"/> generates the grid. A freshly constructed transformer
+/// outputs the identity θ, so V equals U (resampled to H′×W′) until it is trained.
+/// </para>
+/// <para>
+/// With a transformer count T above 1, T transformers share the localisation network's layers up to its last, which
+/// regresses T parameter blocks; each warps the input, and the T outputs are stacked along the channel axis
+/// (transformer after transformer), as in the paper's multi-transformer designs.
+/// </para>
 /// </remarks>
 public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor RectifiedImage)>
 {
     private readonly LocalisationNet localisation;
+
+    // Not a module: its matrices are fixed by the geometry, so they are rebuilt rather than saved with the weights.
+    private readonly ThinPlateSplineGrid? _thinPlateSpline;
 
     /// <summary>Creates a spatial transformer for inputs of shape [N, <paramref name="channels"/>, <paramref name="height"/>, <paramref name="width"/>].</summary>
     /// <param name="channels">Input channels C.</param>
@@ -26,7 +37,11 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// <param name="sampling">Interpolation used by the sampler.</param>
     /// <param name="padding">What source coordinates outside the input read.</param>
     /// <param name="alignCorners">The pixel-placement convention shared by grid generator and sampler.</param>
-    /// <exception cref="ArgumentException">A size is out of range.</exception>
+    /// <param name="controlPointGridSize">K of a <see cref="TransformKind.ThinPlateSpline"/> (ignored by the other kinds).</param>
+    /// <param name="transformerCount">T, the number of transformers sharing the localisation network.</param>
+    /// <param name="initialParameters">The untrained localisation network's output, T blocks of parameters; <c>null</c>
+    /// (default) starts every transformer at the identity.</param>
+    /// <exception cref="ArgumentException">A size or count is out of range.</exception>
     public SpatialTransformer(
         int channels,
         int height,
@@ -36,11 +51,20 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         TransformKind kind = TransformKind.Affine,
         SamplingMode sampling = SamplingMode.Bilinear,
         PaddingMode padding = PaddingMode.Zeros,
-        bool alignCorners = false)
+        bool alignCorners = false,
+        int controlPointGridSize = ThinPlateSplineGrid.DefaultControlPointGridSize,
+        int transformerCount = 1,
+        float[]? initialParameters = null)
         : base(TorchRuntime.CheckedModuleName("spatial_transformer"))
     {
         GridGenerator.ValidateOutputSize(outputHeight, outputWidth);
-        localisation = new LocalisationNet(channels, height, width, kind);
+        if (kind == TransformKind.ThinPlateSpline)
+            ThinPlateSplineGrid.Validate(controlPointGridSize, outputHeight, outputWidth);
+        localisation = new LocalisationNet(channels, height, width, kind, controlPointGridSize, transformerCount, initialParameters);
+        if (kind == TransformKind.ThinPlateSpline)
+            _thinPlateSpline = new ThinPlateSplineGrid(controlPointGridSize, outputHeight, outputWidth, alignCorners);
+        ControlPointGridSize = controlPointGridSize;
+        TransformerCount = transformerCount;
         Kind = kind;
         Channels = channels;
         Height = height;
@@ -80,36 +104,78 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// <summary>The pixel-placement convention shared by grid generator and sampler.</summary>
     public bool AlignCorners { get; }
 
+    /// <summary>The grid generator of a <see cref="TransformKind.ThinPlateSpline"/> transformer; null for the other kinds.</summary>
+    internal ThinPlateSplineGrid? ThinPlateSpline => _thinPlateSpline;
+
+    /// <summary>K of a <see cref="TransformKind.ThinPlateSpline"/> transformer.</summary>
+    public int ControlPointGridSize { get; }
+
+    /// <summary>T, the number of transformers sharing the localisation network.</summary>
+    public int TransformerCount { get; }
+
     /// <summary>The localisation network that regresses the transform parameters.</summary>
     public LocalisationNet Localisation => localisation;
 
     /// <summary>Regresses θ from U and warps U with it.</summary>
     /// <param name="input">U of shape [N, C, H, W] matching the constructor.</param>
-    /// <returns>θ ([N, 2, 3], or [N, 3, 3] for <see cref="TransformKind.Projective"/>) and the rectified image V of shape [N, C, H′, W′].</returns>
+    /// <returns>
+    /// θ and V. With one transformer θ is [N, 2, 3] ([N, 3, 3] for <see cref="TransformKind.Projective"/>, [N, K², 2]
+    /// for <see cref="TransformKind.ThinPlateSpline"/>) and V is [N, C, H′, W′]; with T transformers θ gains a
+    /// dimension T after N and V has T·C channels, transformer after transformer.
+    /// </returns>
     /// <exception cref="ArgumentException">The input has the wrong shape.</exception>
     public override (Tensor Theta, Tensor RectifiedImage) forward(Tensor input)
     {
         ValidateInput(input, Channels, Height, Width);
         using var scope = NewDisposeScope();
-        var theta = TransformParameterisation.ToMatrix(Kind, localisation.forward(input));
-        var rectifiedImage = Warp(input, theta, OutputHeight, OutputWidth, Sampling, Padding, AlignCorners);
-        return (theta.MoveToOuterDisposeScope(), rectifiedImage.MoveToOuterDisposeScope());
+        var parameters = localisation.forward(input);
+        int count = localisation.ParameterCount;
+        var thetas = new Tensor[TransformerCount];
+        var outputs = new Tensor[TransformerCount];
+        for (int t = 0; t < TransformerCount; t++)
+        {
+            thetas[t] = TransformParameterisation.ToTheta(Kind, parameters.narrow(1, t * count, count), ControlPointGridSize);
+            outputs[t] = WarpUnchecked(input, thetas[t]);
+        }
+
+        var theta = TransformerCount == 1 ? thetas[0] : stack(thetas, 1);
+        var output = TransformerCount == 1 ? outputs[0] : cat(outputs, 1);
+        return (theta.MoveToOuterDisposeScope(), output.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Warps an input with a given θ using this transformer's output size, sampling, padding and convention.</summary>
+    /// <summary>Warps an input with one transformer's θ using this transformer's output size, sampling, padding and convention.</summary>
     /// <param name="input">U of shape [N, C, H, W] matching the constructor.</param>
-    /// <param name="theta">θ of shape [N, 2, 3] or [N, 3, 3].</param>
+    /// <param name="theta">θ of shape [N, 2, 3] or [N, 3, 3], or [N, K², 2] for a thin-plate spline.</param>
     /// <returns>V of shape [N, C, H′, W′].</returns>
     /// <exception cref="ArgumentException">The input or θ has the wrong shape.</exception>
     public Tensor Warp(Tensor input, Tensor theta)
     {
         ValidateInput(input, Channels, Height, Width);
-        return Warp(input, theta, OutputHeight, OutputWidth, Sampling, Padding, AlignCorners);
+        return WarpUnchecked(input, theta);
+    }
+
+    /// <summary>Releases the thin-plate spline's precomputed matrices with the module.</summary>
+    /// <param name="disposing">Whether this is a call of <see cref="IDisposable.Dispose"/>.</param>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _thinPlateSpline?.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private Tensor WarpUnchecked(Tensor input, Tensor theta)
+    {
+        if (_thinPlateSpline is null)
+            return Warp(input, theta, OutputHeight, OutputWidth, Sampling, Padding, AlignCorners);
+        using var scope = NewDisposeScope();
+        var grid = _thinPlateSpline.Generate(theta);
+        return Sampler.Sample(input, grid, Sampling, Padding, AlignCorners).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Warps an input with a given θ, without a localisation network: builds the H′×W′ grid from θ and samples the
-    /// input there. Use this to apply a θ produced by a trained transformer to another image.
+    /// input there. Use this to apply a θ produced by a trained transformer to another image. For a thin-plate
+    /// spline, generate the grid with <see cref="ThinPlateSplineGrid.Generate"/> and sample it with
+    /// <see cref="Sampler.Sample"/>.
     /// </summary>
     /// <param name="input">U of shape [N, C, H, W], floating point.</param>
     /// <param name="theta">θ of shape [N, 2, 3] (affine) or [N, 3, 3] (homography) in the dtype of <paramref name="input"/>.</param>

@@ -12,16 +12,27 @@ internal sealed record StnArchitecture(
     SamplingMode Sampling,
     PaddingMode Padding,
     bool AlignCorners,
-    bool UseSpatialTransformer)
+    bool UseSpatialTransformer,
+    int ControlPointGridSize = ThinPlateSplineGrid.DefaultControlPointGridSize,
+    int TransformerCount = 1)
 {
     public int PixelCount => Channels * Height * Width;
 
-    /// <summary>Values of one rectified image: C × H′ × W′.</summary>
-    public int RectifiedImageLength => Channels * OutputHeight * OutputWidth;
+    /// <summary>Channels of the rectified image: the transformers' outputs stacked.</summary>
+    public int RectifiedChannels => TransformerCount * Channels;
 
-    /// <summary>Length of the flattened θ: 2×3, or 3×3 for projective.</summary>
-    public int ThetaLength => TransformParameterisation.MatrixRows(Transform) * 3;
+    /// <summary>Values of one rectified image: T·C × H′ × W′.</summary>
+    public int RectifiedImageLength => RectifiedChannels * OutputHeight * OutputWidth;
 
-    /// <summary>Length of the bounding box: left, top, right, bottom.</summary>
+    /// <summary>Length of one transformer's flattened θ: 2×3, 3×3 for projective, 2K² for a thin-plate spline.</summary>
+    public int ThetaLengthPerTransformer => TransformParameterisation.ThetaLength(Transform, ControlPointGridSize);
+
+    /// <summary>Length of the flattened θ of all transformers.</summary>
+    public int ThetaLength => TransformerCount * ThetaLengthPerTransformer;
+
+    /// <summary>Length of one transformer's bounding box: left, top, right, bottom.</summary>
     public const int BoundingBoxLength = 4;
+
+    /// <summary>Length of the bounding-box column: one box per transformer.</summary>
+    public int BoundingBoxesLength => TransformerCount * BoundingBoxLength;
 }

@@ -11,7 +11,9 @@ namespace Microsoft.ML.Stn.Network;
 /// black background and commutes with interpolation, so the rectified image is the scaled-back sampler output.
 /// The scale is a buffer of the module and so travels with the weights.
 /// Without the spatial transformer the warp is the identity and the classifier reads the input (resampled only if
-/// the output size differs), which makes the same classifier an honest baseline.
+/// the output size differs), which makes the same classifier an honest baseline. With T transformers the classifier
+/// reads their T rectified images stacked along the channel axis (T copies of the input for the baseline).
+/// θ leaves this module flattened, [N, T·(θ length)], transformer after transformer.
 /// </summary>
 internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, Tensor Theta, Tensor RectifiedImage)>
 {
@@ -24,19 +26,19 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
 
     public StnClassifierNetwork(StnArchitecture architecture) : base(TorchRuntime.CheckedModuleName("stn_classifier"))
     {
-        Architecture = architecture;
-        if (architecture.UseSpatialTransformer)
+        var a = Architecture = architecture;
+        if (a.UseSpatialTransformer)
         {
-            _transformer = new SpatialTransformer(architecture.Channels, architecture.Height, architecture.Width,
-                architecture.OutputHeight, architecture.OutputWidth, architecture.Transform, architecture.Sampling,
-                architecture.Padding, architecture.AlignCorners);
+            _transformer = new SpatialTransformer(a.Channels, a.Height, a.Width, a.OutputHeight, a.OutputWidth, a.Transform,
+                a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, a.TransformerCount);
         }
-        _classifier = new ClassifierNet(architecture.Channels, architecture.OutputHeight, architecture.OutputWidth,
-            architecture.ClassCount);
+        _classifier = new ClassifierNet(a.RectifiedChannels, a.OutputHeight, a.OutputWidth, a.ClassCount);
         _inputScale = ones(1).DetachFromDisposeScope();
         // A plain array, not a tensor field: RegisterComponents would make a tensor field a saved buffer.
-        _identity = new float[architecture.ThetaLength];
-        for (int i = 0; i < architecture.ThetaLength; i += 4) _identity[i] = 1;
+        var identity = a.Transform == TransformKind.ThinPlateSpline
+            ? ThinPlateSplineGrid.IdentityTheta(a.ControlPointGridSize)
+            : TransformParameterisation.MatrixRows(a.Transform) == 3 ? [1f, 0f, 0f, 0f, 1f, 0f, 0f, 0f, 1f] : [1f, 0f, 0f, 0f, 1f, 0f];
+        _identity = [.. Enumerable.Repeat(identity, a.TransformerCount).SelectMany(block => block)];
         register_buffer("input_scale", _inputScale);
         RegisterComponents();
     }
@@ -49,6 +51,31 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
     public IEnumerable<Parameter> LocalisationParameters() =>
         _transformer?.Localisation.parameters() ?? Enumerable.Empty<Parameter>();
 
+    /// <summary>
+    /// One bounding box per transformer, [N, T·4], in input pixel edges (see <see cref="BoundingBox"/>): the corners
+    /// through θ, or for a thin-plate spline the sampled outer edge through it; the whole input for the baseline.
+    /// </summary>
+    public Tensor BoundingBoxes(Tensor theta)
+    {
+        var a = Architecture;
+        using var scope = NewDisposeScope();
+        long n = theta.shape[0], boxes = n * a.TransformerCount;
+        Tensor box;
+        if (_transformer?.ThinPlateSpline is { } thinPlateSpline)
+        {
+            var normalised = thinPlateSpline.EnclosingBox(theta.reshape(boxes, -1, 2));
+            box = BoundingBox.ToPixelEdges(normalised, a.Height, a.Width, a.AlignCorners);
+        }
+        else
+        {
+            var matrices = _transformer is null
+                ? tensor(new[] { 1f, 0f, 0f, 0f, 1f, 0f }, [1, 2, 3], dtype: theta.dtype, device: theta.device).expand(boxes, -1, -1)
+                : theta.reshape(boxes, -1, 3);
+            box = BoundingBox.FromTheta(matrices, a.OutputHeight, a.OutputWidth, a.Height, a.Width, a.AlignCorners);
+        }
+        return box.reshape(n, a.BoundingBoxesLength).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Sets the factor that brings the training data to unit root mean square.</summary>
     public void SetInputScale(float scale)
     {
@@ -60,17 +87,21 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
     {
         var a = Architecture;
         var scaled = input * _inputScale;
+        long n = input.shape[0];
         Tensor theta, rectifiedImage;
         if (_transformer is not null)
         {
             (theta, rectifiedImage) = _transformer.forward(scaled);
+            theta = theta.reshape(n, a.ThetaLength);
         }
         else
         {
-            theta = tensor(_identity, new long[] { 1, a.ThetaLength / 3, 3 }).expand(input.shape[0], -1, -1);
-            rectifiedImage = a.OutputHeight == a.Height && a.OutputWidth == a.Width
+            theta = tensor(_identity, new long[] { 1, a.ThetaLength }).expand(n, -1);
+            var single = a.OutputHeight == a.Height && a.OutputWidth == a.Width
                 ? scaled
-                : SpatialTransformer.Warp(scaled, theta, a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
+                : SpatialTransformer.Warp(scaled, tensor(new[] { 1f, 0f, 0f, 0f, 1f, 0f }, new long[] { 1, 2, 3 }).expand(n, -1, -1),
+                    a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
+            rectifiedImage = a.TransformerCount == 1 ? single : cat(Enumerable.Repeat(single, a.TransformerCount).ToArray(), 1);
         }
         return (_classifier.forward(rectifiedImage), theta, rectifiedImage / _inputScale);
     }

@@ -2,8 +2,9 @@ namespace Microsoft.ML.Stn;
 
 /// <summary>
 /// The family of spatial transforms the localisation network regresses.
-/// Every kind except <see cref="Projective"/> yields a 2×3 affine matrix θ; projective yields a 3×3 homography.
-/// θ maps normalised output (target) coordinates to normalised input (source) coordinates, as in Jaderberg et al. (2015).
+/// The matrix kinds yield a 2×3 affine matrix θ, <see cref="Projective"/> a 3×3 homography; θ maps normalised output
+/// (target) coordinates to normalised input (source) coordinates, as in Jaderberg et al. (2015).
+/// <see cref="ThinPlateSpline"/> is not a matrix: its θ is the input positions of a grid of control points.
 /// </summary>
 public enum TransformKind
 {
@@ -28,4 +29,14 @@ public enum TransformKind
     /// Source coordinates are obtained with a perspective divide (x, y, w) → (x/w, y/w).
     /// </summary>
     Projective,
+
+    /// <summary>
+    /// Thin-plate spline: K×K control points evenly spaced over the output (K is
+    /// <see cref="StnClassifyOptions.ControlPointGridSize"/>) are moved to 2K² regressed input positions, and the
+    /// output grid follows the smoothest interpolating spline (see <see cref="Network.ThinPlateSplineGrid"/>). θ is
+    /// those positions: x then y of each control point, the points row-major over the grid, in normalised input
+    /// coordinates; θ equal to the control points themselves is the identity. It bends as well as rotates, scales and
+    /// shears, for elastic distortions.
+    /// </summary>
+    ThinPlateSpline,
 }

@@ -34,6 +34,10 @@ internal static class StnOnnxExport
         }
 
         var a = network.Architecture;
+        if (a.TransformerCount != 1)
+            throw new NotSupportedException($"StnClassify cannot export TransformerCount = {a.TransformerCount} to ONNX; only one transformer is exported.");
+        if (a.Transform == TransformKind.ThinPlateSpline)
+            throw new NotSupportedException("StnClassify cannot export Transform = ThinPlateSpline to ONNX.");
         var (transformer, classifier, inputScale) = network.Parts;
         var g = new OnnxGraph(ctx);
         var features = ctx.GetVariableName(column.Name);

@@ -12,6 +12,7 @@ internal static class NetworkFormat
     // int: channels, height, width, output height, output width, class count
     // int: transform kind, sampling mode, padding mode
     // bool: align corners, use spatial transformer
+    // int: control-point grid size (thin-plate spline), transformer count
     // TorchSharp module state (Module.save)
     public static void Write(BinaryWriter writer, StnClassifierNetwork network)
     {
@@ -27,6 +28,8 @@ internal static class NetworkFormat
         writer.Write((int)a.Padding);
         writer.Write(a.AlignCorners);
         writer.Write(a.UseSpatialTransformer);
+        writer.Write(a.ControlPointGridSize);
+        writer.Write(a.TransformerCount);
         network.save(writer);
     }
 
@@ -43,7 +46,9 @@ internal static class NetworkFormat
             Sampling: Defined<SamplingMode>(reader.ReadInt32()),
             Padding: Defined<PaddingMode>(reader.ReadInt32()),
             AlignCorners: reader.ReadBoolean(),
-            UseSpatialTransformer: reader.ReadBoolean());
+            UseSpatialTransformer: reader.ReadBoolean(),
+            ControlPointGridSize: Positive(reader.ReadInt32(), "control-point grid size"),
+            TransformerCount: Positive(reader.ReadInt32(), "transformer count"));
         var network = new StnClassifierNetwork(architecture);
         try
         {

@@ -1,0 +1,39 @@
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Stn.Network;
+
+namespace Microsoft.ML.Stn.MLNet;
+
+/// <summary>Checks of <see cref="StnClassifyOptions.ControlPointGridSize"/> and <see cref="StnClassifyOptions.TransformerCount"/>.</summary>
+internal static class TransformerOptionsValidation
+{
+    public static void Validate(IExceptionContext ectx, StnClassifyOptions o, int outputHeight, int outputWidth)
+    {
+        if (o.TransformerCount < 1)
+        {
+            throw ectx.ExceptParam(nameof(o.TransformerCount),
+                $"TransformerCount must be at least 1, but it is {o.TransformerCount}.");
+        }
+        long rectifiedChannels = (long)o.TransformerCount * o.Channels;
+        if (rectifiedChannels > ClassifierNet.MaximumInputChannels)
+        {
+            throw ectx.ExceptParam(nameof(o.TransformerCount),
+                $"TransformerCount × Channels = {o.TransformerCount} × {o.Channels} = {rectifiedChannels} rectified channels, but the " +
+                $"classifier accepts at most {ClassifierNet.MaximumInputChannels}.");
+        }
+        if (o.Transform == TransformKind.ThinPlateSpline)
+        {
+            if (o.ControlPointGridSize < ThinPlateSplineGrid.MinimumControlPointGridSize)
+            {
+                throw ectx.ExceptParam(nameof(o.ControlPointGridSize),
+                    $"ControlPointGridSize must be at least {ThinPlateSplineGrid.MinimumControlPointGridSize}, but it is {o.ControlPointGridSize}.");
+            }
+            int side = Math.Min(outputHeight, outputWidth);
+            if (o.ControlPointGridSize > side)
+            {
+                throw ectx.ExceptParam(nameof(o.ControlPointGridSize),
+                    $"ControlPointGridSize {o.ControlPointGridSize} is too large for the {outputHeight}×{outputWidth} output: a " +
+                    $"control-point grid can be at most as fine as the output's smaller side, {side}.");
+            }
+        }
+    }
+}

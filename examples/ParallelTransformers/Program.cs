@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Stn;
+using Stn.Datasets;
+
+// One spatial transformer against two, with the same classifier, data and training budget, on glyph sums: two glyphs,
+// each independently rotated, scaled and shifted within its half of an H×2H canvas, labelled a + b (0 to 18).
+// Usage: ParallelTransformers [--train N] [--test N] [--epochs N] [--seeds N] [--transform KIND] [--height H] [--glyph SIDE]
+//        [--output SIDE] [--counts 0,1,2] [--localisation-lr RATE]
+var values = new Dictionary<string, string>(StringComparer.Ordinal);
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    if (!args[i].StartsWith("--", StringComparison.Ordinal))
+    {
+        Console.Error.WriteLine($"Unexpected argument '{args[i]}'.");
+        return 2;
+    }
+    values[args[i][2..]] = args[i + 1];
+}
+int Number(string name, int fallback) =>
+    values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+int trainCount = Number("train", 6000), testCount = Number("test", 2000), epochs = Number("epochs", 10), seeds = Number("seeds", 1);
+int height = Number("height", 24), glyph = Number("glyph", 12), side = Number("output", 16);
+var kind = Enum.Parse<TransformKind>(values.GetValueOrDefault("transform", nameof(TransformKind.Affine)));
+var counts = values.GetValueOrDefault("counts", "0,1,2").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+float? localisationRate = values.TryGetValue("localisation-lr", out var rate) ? float.Parse(rate, CultureInfo.InvariantCulture) : null;
+
+Console.WriteLine($"Glyph sums: {trainCount} training and {testCount} test images of {height}×{2 * height} ({glyph}-pixel glyphs), {epochs} epochs, transform {kind}, " +
+                  $"rectified images {side}×{side} per transformer, {seeds} seed(s).");
+var results = new Dictionary<int, List<(double Error, double Seconds)>>();
+for (int seed = 1; seed <= seeds; seed++)
+{
+    var train = GlyphPairDataset.Generate(trainCount, seed: 1000 + seed, height, glyph, maxShiftPixels: height / 6.0).Images;
+    var test = GlyphPairDataset.Generate(testCount, seed: 2000 + seed, height, glyph, maxShiftPixels: height / 6.0).Images;
+    foreach (int count in counts)
+    {
+        var ml = new MLContext(seed);
+        var options = new StnClassifyOptions
+        {
+            ImageHeight = train.Height,
+            ImageWidth = train.Width,
+            OutputHeight = side,
+            OutputWidth = side,
+            Transform = kind,
+            UseSpatialTransformer = count > 0,
+            TransformerCount = Math.Max(1, count),
+            Epochs = epochs,
+            LocalisationLearningRate = localisationRate,
+            Seed = seed,
+        };
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options));
+        var clock = Stopwatch.StartNew();
+        var model = pipeline.Fit(train.ToDataView(ml, GlyphPairDataset.Name));
+        double seconds = clock.Elapsed.TotalSeconds;
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test.ToDataView(ml, GlyphPairDataset.Name)));
+        double error = 1 - metrics.MicroAccuracy;
+        Console.WriteLine($"  seed {seed}, {Name(count),-28} error {error,7:P2}, training {seconds,6:F1} s");
+        if (!results.TryGetValue(count, out var list)) results[count] = list = [];
+        list.Add((error, seconds));
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine($"{"model",-30}{"test error (mean)",18}{"min–max",18}{"training time",15}");
+foreach (var (count, list) in results)
+{
+    Console.WriteLine($"{Name(count),-30}{list.Average(r => r.Error),18:P2}" +
+                      $"{$"{list.Min(r => r.Error):P2}–{list.Max(r => r.Error):P2}",18}{list.Average(r => r.Seconds),14:F1}s");
+}
+if (results.TryGetValue(1, out var one) && results.TryGetValue(2, out var two))
+    Console.WriteLine($"\nTwo transformers / one: error ratio {two.Average(r => r.Error) / one.Average(r => r.Error):F3} (goal ≤ 0.5).");
+return 0;
+
+static string Name(int count) => count switch
+{
+    0 => "CNN (no transformer)",
+    1 => "1 spatial transformer",
+    _ => $"{count} spatial transformers",
+};
