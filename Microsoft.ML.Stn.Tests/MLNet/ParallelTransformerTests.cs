@@ -11,7 +11,7 @@ public sealed class ParallelTransformerTests
 {
     private const int Side = 20;
     private const int OutputSide = 12;
-    private const string Rectified = "Rectified";
+    private const string Rectified = "RectifiedImage";
 
     private static StnClassifyOptions SmallOptions(int transformerCount, TransformKind kind = TransformKind.Affine, int channels = 1) => new()
     {
@@ -54,13 +54,15 @@ public sealed class ParallelTransformerTests
         var ml = new MLContext(1);
         var data = Glyphs(ml, 64, 1, 1);
         var scored = Fit(ml, SmallOptions(count), data).Transform(Glyphs(ml, 6, 2, 1));
-        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, count * 6), scored.Schema["Warp"].Type);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, count * 6), scored.Schema["Theta"].Type);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, count * 4), scored.Schema["BoundingBox"].Type, "one box per transformer");
         Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, count * OutputSide * OutputSide), scored.Schema[Rectified].Type);
 
         // Block t of the rectified image is the input warped with block t of θ.
         var inputs = scored.GetColumn<float[]>("Features").ToArray();
-        var thetas = scored.GetColumn<float[]>("Warp").ToArray();
+        var thetas = scored.GetColumn<float[]>("Theta").ToArray();
         var rectified = scored.GetColumn<float[]>(Rectified).ToArray();
+        var boxes = scored.GetColumn<float[]>("BoundingBox").ToArray();
         using var scope = NewDisposeScope();
         for (int row = 0; row < inputs.Length; row++)
         {
@@ -68,6 +70,9 @@ public sealed class ParallelTransformerTests
             for (int t = 0; t < count; t++)
             {
                 var theta = tensor(thetas[row].AsSpan(6 * t, 6).ToArray(), new long[] { 1, 2, 3 });
+                var box = BoundingBox.FromTheta(theta, OutputSide, OutputSide, Side, Side, alignCorners: false).data<float>().ToArray();
+                for (int k = 0; k < 4; k++)
+                    Assert.AreEqual(box[k], boxes[row][4 * t + k], 1e-3, $"row {row}, transformer {t}, box slot {k}");
                 var expected = SpatialTransformer.Warp(input, theta, OutputSide, OutputSide).reshape(-1);
                 var actual = tensor(rectified[row].AsSpan(t * OutputSide * OutputSide, OutputSide * OutputSide).ToArray());
                 double error = (expected - actual).abs().max().item<float>();
@@ -89,8 +94,9 @@ public sealed class ParallelTransformerTests
 
         var before = model.Transform(test);
         var after = loaded.Transform(test);
-        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 2 * 2 * 9), after.Schema["Warp"].Type, "two blocks of 2K² = 18");
-        foreach (var column in new[] { "Score", "Warp", Rectified })
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 2 * 2 * 9), after.Schema["Theta"].Type, "two blocks of 2K² = 18");
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 2 * 4), after.Schema["BoundingBox"].Type, "two boxes");
+        foreach (var column in new[] { "Score", "Theta", "BoundingBox", Rectified })
         {
             TrainedModel.AssertSame(TrainedModel.Vectors(before, column), TrainedModel.Vectors(after, column), 1e-6, column);
         }
