@@ -74,6 +74,17 @@ Console.WriteLine($"Training and validation accuracy by epoch: {plotPath}");
 var modelPath = Path.Combine(options.Output, "stn-model.zip");
 ml.Model.Save(stn.Model, trainView.Schema, modelPath);
 Console.WriteLine($"Trained STN model: {modelPath}");
+
+// The same model for ONNX Runtime. Scoring needs no label, so the export leaves out MapValueToKey and takes only the
+// pixels: the graph's one input is Features, its outputs Score, PredictedLabel (the class name), Warp and Rectified.
+var onnxPath = Path.Combine(options.Output, "stn-model.onnx");
+var exportClock = Stopwatch.StartNew();
+using (var onnxFile = File.Create(onnxPath))
+{
+    var scoringModel = new TransformerChain<ITransformer>(((IEnumerable<ITransformer>)stn.Model).Skip(1).ToArray());
+    ml.Model.ConvertToOnnx(scoringModel, ml.Transforms.SelectColumns("Features").Fit(testView).Transform(testView), onnxFile);
+}
+Console.WriteLine($"ONNX model: {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F0} KiB, exported in {exportClock.Elapsed.TotalSeconds:F2} s)");
 return 0;
 
 TrainedModel Train(string name, bool useSpatialTransformer)
