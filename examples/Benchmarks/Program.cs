@@ -135,7 +135,7 @@ Console.WriteLine();
 
 // (d) ONNX Runtime on the same model, exported with ConvertToOnnx (pixels in, no label), against the TorchSharp
 // transformer: the same rows and batch size for throughput, the same single rows for latency, interleaved.
-var featuresOnly = ml.Transforms.SelectColumns("Features").Fit(scoreView).Transform(scoreView);
+var featuresOnly = DataViews.PixelsOnly(ml, Side * Side);
 var (onnxModel, coldExport) = OnnxScorer.Export(ml, model, featuresOnly);
 var (_, warmExport) = OnnxScorer.Export(ml, model, featuresOnly);
 using var zip = new MemoryStream();

@@ -82,7 +82,7 @@ var exportClock = Stopwatch.StartNew();
 using (var onnxFile = File.Create(onnxPath))
 {
     var scoringModel = new TransformerChain<ITransformer>(((IEnumerable<ITransformer>)stn.Model).Skip(1).ToArray());
-    ml.Model.ConvertToOnnx(scoringModel, ml.Transforms.SelectColumns("Features").Fit(testView).Transform(testView), onnxFile);
+    ml.Model.ConvertToOnnx(scoringModel, DataViews.PixelsOnly(ml, Canvas * Canvas), onnxFile);
 }
 Console.WriteLine($"ONNX model: {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F0} KiB, exported in {exportClock.Elapsed.TotalSeconds:F2} s)");
 return 0;
