@@ -93,6 +93,20 @@ public sealed class OnnxExportTests
         Assert.AreEqual(typeof(uint), session.OutputMetadata["PredictedLabel.output"].ElementType);
     }
 
+    /// <summary>The main job's export: scoring needs no label, so the graph of the chain after MapValueToKey takes only the pixels.</summary>
+    [TestMethod]
+    public void ScoringChainWithoutTheLabelTakesOnlyThePixels()
+    {
+        var ml = TrainedModel.Ml;
+        var expected = TorchSharpResults(TrainedModel.Model, TrainedModel.TestView);
+        var scoring = new TransformerChain<ITransformer>(((IEnumerable<ITransformer>)TrainedModel.Model).Skip(1).ToArray());
+        var onnx = OnnxRunner.Export(ml, scoring, DataViews.PixelsOnly(ml, TrainedModel.TestImages.ImageLength));
+
+        using (var session = new OnnxRuntime.InferenceSession(onnx))
+            CollectionAssert.AreEqual(new[] { "Features" }, session.InputMetadata.Keys.ToArray());
+        AssertMatches(expected, OnnxRunner.Score(onnx, TrainedModel.TestImages, Glyphs.Name));
+    }
+
     [TestMethod]
     public void OpsetBelowTwelveIsRefusedNamingStnClassify()
     {

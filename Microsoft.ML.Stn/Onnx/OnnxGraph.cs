@@ -53,7 +53,7 @@ internal sealed class OnnxGraph
 
     public string Cast(string name, string x, OnnxDataType to) => Op("Cast", name, n => n.AddAttribute("to", (long)to), x);
 
-    /// <summary>Slice <paramref name="index"/> of the last axis of a rank-3 tensor, as rank 2.</summary>
+    /// <summary>Entry <paramref name="index"/> along <paramref name="axis"/>, which the result no longer has.</summary>
     public string Take(string name, string x, long index, long axis) =>
         Op("Gather", name, n => n.AddAttribute("axis", axis), x, Long(name + ".index", index));
 
@@ -67,5 +67,4 @@ internal enum OnnxDataType
     Float = 1,
     UInt32 = 12,
     Int64 = 7,
-    Bool = 9,
 }

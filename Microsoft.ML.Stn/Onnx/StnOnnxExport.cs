@@ -2,7 +2,6 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Stn.MLNet;
 using Microsoft.ML.Stn.Network;
-using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Onnx;
 

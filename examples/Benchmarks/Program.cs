@@ -110,11 +110,11 @@ inputDefinition[nameof(FeatureRow.Features)].ColumnType = new VectorDataViewType
 using var engine = ml.Model.CreatePredictionEngine<FeatureRow, ScoreRow>(model, inputSchemaDefinition: inputDefinition);
 var rows = Enumerable.Range(0, Math.Min(predictions, scoreCount)).Select(i => new FeatureRow { Features = scoring.Image(i) }).ToList();
 var single = new float[classes];
-var singleWarp = new float[6];
+var singleTheta = new float[6];
 foreach (var row in rows.Take(20))
 {
     engine.Predict(row);
-    PlainTorch.Score(plain, row.Features, 1, Side, 1, single, singleWarp, classes);
+    PlainTorch.Score(plain, row.Features, 1, Side, 1, single, singleTheta, classes);
 }
 var engineLatency = new List<double>();
 var plainLatency = new List<double>();
@@ -124,7 +124,7 @@ foreach (var row in rows)
     engine.Predict(row);
     engineLatency.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
     start = Stopwatch.GetTimestamp();
-    PlainTorch.Score(plain, row.Features, 1, Side, 1, single, singleWarp, classes);
+    PlainTorch.Score(plain, row.Features, 1, Side, 1, single, singleTheta, classes);
     plainLatency.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
 }
 
@@ -133,10 +133,68 @@ Console.WriteLine($"    PredictionEngine.Predict:  {Latency(engineLatency)}");
 Console.WriteLine($"    plain forward of 1 row:    {Latency(plainLatency)}");
 Console.WriteLine();
 
-// (d) Memory. libtorch allocates natively, so only the working set sees the tensors; the GC numbers are the managed side.
+// (d) ONNX Runtime on the same model, exported with ConvertToOnnx (pixels in, no label), against the TorchSharp
+// transformer: the same rows and batch size for throughput, the same single rows for latency, interleaved.
+var featuresOnly = DataViews.PixelsOnly(ml, Side * Side);
+var (onnxModel, coldExport) = OnnxScorer.Export(ml, model, featuresOnly);
+var (_, warmExport) = OnnxScorer.Export(ml, model, featuresOnly);
+using var zip = new MemoryStream();
+ml.Model.Save(model, scoreView.Schema, zip);
+using var onnx = new OnnxScorer(onnxModel, Side * Side, classes, Environment.ProcessorCount);
+var mlnetScores = model.Transform(scoreView).GetColumn<float[]>("Score").ToArray();
+onnx.ScoreAll(scoring.Pixels, scoreCount, ScoringBatch, probabilities);
+double maxDelta = 0;
+int sameLabels = 0;
+for (int i = 0; i < scoreCount; i++)
+{
+    var onnxRow = probabilities.AsSpan(i * classes, classes);
+    for (int k = 0; k < classes; k++) maxDelta = Math.Max(maxDelta, Math.Abs(onnxRow[k] - mlnetScores[i][k]));
+    if (onnxRow.IndexOf(onnxRow.ToArray().Max()) == Array.IndexOf(mlnetScores[i], mlnetScores[i].Max())) sameLabels++;
+}
+
+var onnxRates = new List<double>();
+var transformRates = new List<double>();
+for (int r = 0; r < Math.Max(3, repeats); r++)
+{
+    var clock = Stopwatch.StartNew();
+    ScoreMLNet();
+    transformRates.Add(scoreCount / clock.Elapsed.TotalSeconds);
+    clock.Restart();
+    onnx.ScoreAll(scoring.Pixels, scoreCount, ScoringBatch, probabilities);
+    onnxRates.Add(scoreCount / clock.Elapsed.TotalSeconds);
+}
+
+foreach (var row in rows.Take(20))
+    onnx.Score(row.Features, 0, 1, single);
+var onnxLatency = new List<double>();
+var predictLatency = new List<double>();
+foreach (var row in rows)
+{
+    long start = Stopwatch.GetTimestamp();
+    engine.Predict(row);
+    predictLatency.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+    start = Stopwatch.GetTimestamp();
+    onnx.Score(row.Features, 0, 1, single);
+    onnxLatency.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+}
+
+double onnxThroughput = onnxRates.Max() / transformRates.Max();
+double onnxLatencyRatio = onnxLatency.Average() / predictLatency.Average();
+Console.WriteLine($"(d) ONNX Runtime ({Environment.ProcessorCount} intra-op threads) against the TorchSharp transformer, same model");
+Console.WriteLine($"    export: {onnxModel.Length / 1024.0:F0} KiB (ML.NET zip {zip.Length / 1024.0:F0} KiB), " +
+                  $"ConvertToOnnx {coldExport:F2} s first call, {warmExport:F2} s second");
+Console.WriteLine($"    agreement on {scoreCount} rows: max |ΔScore| {maxDelta:E1}, same predicted class {sameLabels}/{scoreCount}");
+Console.WriteLine($"    batched, {ScoringBatch} rows per run: ONNX Runtime {onnxRates.Max(),8:F0} rows/s, Transform {transformRates.Max(),8:F0} rows/s");
+Console.WriteLine($"    ratio ONNX Runtime / TorchSharp: {onnxThroughput:F3}  (goal ≥ 1.0) {Verdict(onnxThroughput >= 1.0)}");
+Console.WriteLine($"    InferenceSession.Run of 1 row:  {Latency(onnxLatency)}");
+Console.WriteLine($"    PredictionEngine.Predict:      {Latency(predictLatency)}");
+Console.WriteLine($"    latency ratio ONNX Runtime / TorchSharp (means): {onnxLatencyRatio:F3}  (goal ≤ 0.5) {Verdict(onnxLatencyRatio <= 0.5)}");
+Console.WriteLine();
+
+// (e) Memory. libtorch allocates natively, so only the working set sees the tensors; the GC numbers are the managed side.
 var gc = GC.GetGCMemoryInfo();
 using var process = Process.GetCurrentProcess();
-Console.WriteLine("(d) Memory");
+Console.WriteLine("(e) Memory");
 Console.WriteLine($"    peak working set:         {process.PeakWorkingSet64 / 1048576.0,8:F0} MiB");
 Console.WriteLine($"    current working set:      {process.WorkingSet64 / 1048576.0,8:F0} MiB");
 Console.WriteLine($"    managed heap after last GC: {gc.HeapSizeBytes / 1048576.0,6:F0} MiB");

@@ -200,6 +200,18 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     var modelPath = Path.Combine(options.Output, "stn-model.zip");
     ml.Model.Save(stn.Model, trainView.Schema, modelPath);
     Console.WriteLine($"Trained STN model: {modelPath}");
+
+    // The same model for ONNX Runtime. Scoring needs no label, so the export leaves out MapValueToKey and takes only the
+    // pixels: the graph's one input is Features, its outputs Score, PredictedLabel (the class name), Theta, BoundingBox
+    // and RectifiedImage.
+    var onnxPath = Path.Combine(options.Output, "stn-model.onnx");
+    var exportClock = Stopwatch.StartNew();
+    using (var onnxFile = File.Create(onnxPath))
+    {
+        var scoringModel = new TransformerChain<ITransformer>(((IEnumerable<ITransformer>)stn.Model).Skip(1).ToArray());
+        ml.Model.ConvertToOnnx(scoringModel, DataViews.PixelsOnly(ml, Canvas * Canvas), onnxFile);
+    }
+    Console.WriteLine($"ONNX model: {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F0} KiB, exported in {exportClock.Elapsed.TotalSeconds:F2} s)");
 }
 
 static IReadOnlyList<double> History(TrainedModel run, Func<StnTrainingProgress, double> value) =>

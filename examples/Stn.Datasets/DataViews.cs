@@ -13,6 +13,13 @@ public sealed class ImageRow
     public float[] Features { get; set; } = [];
 }
 
+/// <summary>Pixels alone, as a model that only scores reads them.</summary>
+public sealed class PixelRow
+{
+    /// <summary>Planar pixels, 0–255.</summary>
+    public float[] Features { get; set; } = [];
+}
+
 /// <summary>Turns <see cref="LabelledImages"/> into ML.NET data views.</summary>
 public static class DataViews
 {
@@ -26,6 +33,20 @@ public static class DataViews
         var schema = SchemaDefinition.Create(typeof(ImageRow));
         schema[nameof(ImageRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, imageLength);
         return schema;
+    }
+
+    /// <summary>
+    /// An empty view with only a Features column of <paramref name="imageLength"/> pixels: the input schema to export a
+    /// scoring model with <c>ConvertToOnnx</c>, so that its graph takes the pixels and nothing else. (A view derived
+    /// from labelled data would not do: the converter follows derived views back to their source.)
+    /// </summary>
+    /// <param name="ml">The ML.NET context.</param>
+    /// <param name="imageLength">Channels × height × width.</param>
+    public static IDataView PixelsOnly(MLContext ml, int imageLength)
+    {
+        var schema = SchemaDefinition.Create(typeof(PixelRow));
+        schema[nameof(PixelRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, imageLength);
+        return ml.Data.LoadFromEnumerable(Array.Empty<PixelRow>(), schema);
     }
 
     /// <summary>Rows [start, start + count) of the images; <paramref name="count"/> −1 means to the end.</summary>
