@@ -18,7 +18,6 @@ namespace Microsoft.ML.Stn.Network;
 internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, Tensor Theta, Tensor Rectified)>
 {
     private readonly SpatialTransformer? _transformer;
-    private readonly ModuleList<SpatialTransformer>? _separate; // MEASUREMENT ONLY
     private readonly ClassifierNet _classifier;
     private readonly Tensor _inputScale;
     private readonly float[] _identity;
@@ -28,18 +27,15 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
     public StnClassifierNetwork(StnArchitecture architecture) : base(TorchRuntime.CheckedModuleName("stn_classifier"))
     {
         var a = Architecture = architecture;
-        var init = Environment.GetEnvironmentVariable("STN_TILED_INIT") == "1"
-            ? TransformerTiling.InitialParameters(a.Transform, a.ControlPointGridSize, a.TransformerCount, a.Height, a.Width) : null;
-        if (a.UseSpatialTransformer && Environment.GetEnvironmentVariable("STN_SEPARATE_TRUNKS") == "1")
+        if (a.UseSpatialTransformer)
         {
-            int p = TransformParameterisation.ParameterCount(a.Transform, a.ControlPointGridSize);
-            _separate = nn.ModuleList(Enumerable.Range(0, a.TransformerCount).Select(t => new SpatialTransformer(a.Channels, a.Height, a.Width, a.OutputHeight, a.OutputWidth, a.Transform,
-                a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, 1, init?.Skip(t * p).Take(p).ToArray())).ToArray());
-        }
-        else if (a.UseSpatialTransformer)
-        {
+            // Several transformers start on tiles of the input, so that each has an object in view from the first
+            // step; started at the identity they all see the whole input shrunk and learn far more slowly (see
+            // TransformerTiling). One transformer's single tile is the whole input: the identity.
+            var start = a.TransformerCount == 1 ? null
+                : TransformerTiling.InitialParameters(a.Transform, a.ControlPointGridSize, a.TransformerCount, a.Height, a.Width);
             _transformer = new SpatialTransformer(a.Channels, a.Height, a.Width, a.OutputHeight, a.OutputWidth, a.Transform,
-                a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, a.TransformerCount, init);
+                a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, a.TransformerCount, start);
         }
         _classifier = new ClassifierNet(a.RectifiedChannels, a.OutputHeight, a.OutputWidth, a.ClassCount);
         _inputScale = ones(1).DetachFromDisposeScope();
@@ -54,7 +50,7 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
 
     /// <summary>The localisation net's parameters (none without a spatial transformer).</summary>
     public IEnumerable<Parameter> LocalisationParameters() =>
-        _separate?.SelectMany(t => t.Localisation.parameters()) ?? _transformer?.Localisation.parameters() ?? Enumerable.Empty<Parameter>();
+        _transformer?.Localisation.parameters() ?? Enumerable.Empty<Parameter>();
 
     /// <summary>Sets the factor that brings the training data to unit root mean square.</summary>
     public void SetInputScale(float scale)
@@ -69,13 +65,7 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         var scaled = input * _inputScale;
         long n = input.shape[0];
         Tensor theta, rectified;
-        if (_separate is not null)
-        {
-            var rs = _separate.Select(t => t.forward(scaled)).ToArray();
-            theta = cat(rs.Select(r => r.Theta.reshape(n, -1)).ToArray(), 1);
-            rectified = cat(rs.Select(r => r.Output).ToArray(), 1);
-        }
-        else if (_transformer is not null)
+        if (_transformer is not null)
         {
             (theta, rectified) = _transformer.forward(scaled);
             theta = theta.reshape(n, a.WarpLength);
