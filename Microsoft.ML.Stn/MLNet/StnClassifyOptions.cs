@@ -27,9 +27,12 @@ public sealed class StnClassifyOptions
     public string PredictedLabelColumnName { get; set; } = DefaultColumnNames.PredictedLabel;
 
     /// <summary>
-    /// Name of the output column holding θ, the learned transform of each row, in normalised coordinates: 6 floats (2×3,
-    /// row-major) for every <see cref="TransformKind"/> but <see cref="TransformKind.Projective"/>, which gives 9 (3×3).
+    /// Name of the output column holding θ, the learned transform of each row,, in normalised coordinates: 6 floats (2×3,
+    /// row-major) for every <see cref="TransformKind"/> but <see cref="TransformKind.Projective"/>, which gives 9 (3×3),
+    /// and <see cref="TransformKind.ThinPlateSpline"/>, which gives 2K² (the control points' input positions, x then y
+    /// per point, row-major over the grid; <see cref="Network.ThinPlateSplineGrid"/> turns them into a sampling grid).
     /// An output pixel at normalised (x, y) reads the input at θ·(x, y, 1) (divided by the third component for a 3×3 θ).
+    /// With <see cref="TransformerCount"/> T the column holds T such blocks, transformer after transformer.
     /// Default <c>Theta</c>.
     /// </summary>
     public string ThetaColumnName { get; set; } = StnClassifyEstimator.Defaults.ThetaColumnName;
@@ -47,7 +50,8 @@ public sealed class StnClassifyOptions
 
     /// <summary>
     /// Name of an output column for the rectified image V (planar <c>vector&lt;float&gt;</c> of
-    /// <see cref="Channels"/> × <see cref="OutputHeight"/> × <see cref="OutputWidth"/>, same value range as the input),
+    /// <see cref="TransformerCount"/> × <see cref="Channels"/> × <see cref="OutputHeight"/> × <see cref="OutputWidth"/>,
+    /// transformer after transformer, same value range as the input),
     /// or <c>null</c> (the default) to leave it out.
     /// </summary>
     public string? RectifiedImageColumnName { get; set; }
@@ -82,7 +86,9 @@ public sealed class StnClassifyOptions
     /// Number of spatial transformers working in parallel, T (default 1). Each regresses its own θ from the input
     /// (they share the localisation net's layers up to the last), and the T rectified images are stacked along the
     /// channel axis into the classifier, which then reads T × <see cref="Channels"/> channels, at most
-    /// <see cref="Network.ClassifierNet.MaximumInputChannels"/>. The warp column holds T blocks of θ one after the
+    /// <see cref="Network.ClassifierNet.MaximumInputChannels"/>. With T &gt; 1 the transformers start on tiles of the
+    /// input (left and right halves for T = 2 on a wide image, quarters for T = 4 on a square one; see
+    /// <see cref="Network.TransformerTiling"/>), so each starts with its own part of the image in view. The warp column holds T blocks of θ one after the
     /// other, the rectified-image column T × <see cref="Channels"/> planes. Use T &gt; 1 when the label depends on several
     /// objects, each of which one transformer can bring into view.
     /// </summary>

@@ -83,7 +83,8 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
     /// <summary>Whether the classifier reads the output of a spatial transformer (false for the baseline).</summary>
     public bool UsesSpatialTransformer => Architecture.UseSpatialTransformer;
 
-    /// <summary>Length of the θ column: 6 (2×3 θ) or 9 (3×3 θ for projective).</summary>
+    /// <summary>Length of the θ column: per transformer 6 (2×3 θ), 9 (3×3 θ for projective) or 2K² (thin-plate
+    /// spline), times the transformer count.</summary>
     public int ThetaLength => Architecture.ThetaLength;
 
     /// <summary>Rows per forward pass when scoring through <see cref="ITransformer.Transform"/>.</summary>

@@ -53,7 +53,7 @@ internal static class PlainTorch
     }
 
     /// <summary>Class probabilities and θ of every row, <paramref name="batchSize"/> rows per forward pass.</summary>
-    public static void Score(PlainStn network, float[] pixels, int count, int side, int batchSize, float[] probabilities, float[] warp, int classCount)
+    public static void Score(PlainStn network, float[] pixels, int count, int side, int batchSize, float[] probabilities, float[] thetaValues, int classCount)
     {
         int length = side * side;
         using var _ = no_grad();
@@ -64,7 +64,7 @@ internal static class PlainTorch
             var input = tensor(pixels.AsMemory(start * length, n * length), new long[] { n, 1, side, side });
             var (logits, theta) = network.forward(input);
             nn.functional.softmax(logits, 1).contiguous().data<float>().CopyTo(probabilities, start * classCount, 0);
-            theta.contiguous().data<float>().CopyTo(warp, start * 6, 0);
+            theta.contiguous().data<float>().CopyTo(thetaValues, start * 6, 0);
         }
     }
 }

@@ -5,9 +5,9 @@ using Microsoft.ML.Stn;
 using Stn.Datasets;
 
 // One spatial transformer against two, with the same classifier, data and training budget, on glyph sums: two glyphs,
-// each independently rotated, scaled and shifted within its half of an H×2H canvas, labelled a + b (0 to 18).
+// each independently rotated, scaled and shifted within its half of an H×2H canvas, labelled a + b.
 // Usage: ParallelTransformers [--train N] [--test N] [--epochs N] [--seeds N] [--transform KIND] [--height H] [--glyph SIDE]
-//        [--output SIDE] [--counts 0,1,2] [--localisation-lr RATE]
+//        [--output SIDE] [--classes GLYPH_CLASSES] [--counts 0,1,2] [--localisation-lr RATE]
 var values = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
@@ -22,18 +22,18 @@ int Number(string name, int fallback) =>
     values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
 int trainCount = Number("train", 6000), testCount = Number("test", 2000), epochs = Number("epochs", 10), seeds = Number("seeds", 1);
-int height = Number("height", 24), glyph = Number("glyph", 12), side = Number("output", 16);
+int height = Number("height", 24), glyph = Number("glyph", 12), side = Number("output", 16), classes = Number("classes", 4);
 var kind = Enum.Parse<TransformKind>(values.GetValueOrDefault("transform", nameof(TransformKind.Affine)));
 var counts = values.GetValueOrDefault("counts", "0,1,2").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
 float? localisationRate = values.TryGetValue("localisation-lr", out var rate) ? float.Parse(rate, CultureInfo.InvariantCulture) : null;
 
-Console.WriteLine($"Glyph sums: {trainCount} training and {testCount} test images of {height}×{2 * height} ({glyph}-pixel glyphs), {epochs} epochs, transform {kind}, " +
+Console.WriteLine($"Glyph sums: {trainCount} training and {testCount} test images of {height}×{2 * height} ({glyph}-pixel glyphs of {classes} classes, labels 0–{2 * classes - 2}), {epochs} epochs, transform {kind}, " +
                   $"rectified images {side}×{side} per transformer, {seeds} seed(s).");
 var results = new Dictionary<int, List<(double Error, double Seconds)>>();
 for (int seed = 1; seed <= seeds; seed++)
 {
-    var train = GlyphPairDataset.Generate(trainCount, seed: 1000 + seed, height, glyph, maxShiftPixels: height / 6.0).Images;
-    var test = GlyphPairDataset.Generate(testCount, seed: 2000 + seed, height, glyph, maxShiftPixels: height / 6.0).Images;
+    var train = GlyphPairDataset.Generate(trainCount, seed: 1000 + seed, height, glyph, maxShiftPixels: height / 6.0, glyphClasses: classes).Images;
+    var test = GlyphPairDataset.Generate(testCount, seed: 2000 + seed, height, glyph, maxShiftPixels: height / 6.0, glyphClasses: classes).Images;
     foreach (int count in counts)
     {
         var ml = new MLContext(seed);
