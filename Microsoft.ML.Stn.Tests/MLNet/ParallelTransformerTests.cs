@@ -177,7 +177,7 @@ public sealed class ParallelTransformerTests
             Seed = 5,
         };
         var model = Fit(ml, options, train.Images.ToDataView(ml, GlyphPairDataset.Name));
-        var thetas = model.Transform(test.Images.ToDataView(ml, GlyphPairDataset.Name)).GetColumn<float[]>("Warp").ToArray();
+        var thetas = model.Transform(test.Images.ToDataView(ml, GlyphPairDataset.Name)).GetColumn<float[]>("Theta").ToArray();
 
         // θ·(0, 0, 1) is where the centre of a rectified image reads the input: x is entry 2 of each 6-value block.
         int apart = thetas.Count(t => t[2] < -0.1 && t[6 + 2] > 0.1);
