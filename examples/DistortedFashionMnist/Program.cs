@@ -30,7 +30,7 @@ catch (ArgumentException e)
     return 2;
 }
 
-int Canvas = data.Canvas;
+int canvas = data.Canvas;
 Console.WriteLine($"{data.Name}: {options.Train} training, {options.Validation} validation and {options.Test} test images, " +
                   $"{data.Description}. Seeds {options.Seed}–{options.Seed + options.Seeds - 1}.");
 if (options.StnSettings.Length > 0)
@@ -78,7 +78,7 @@ SeedResult RunSeed(int seed, bool first)
         if (!data.Cluttered)
         {
             var thetas = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().ThetaColumnName).ToList();
-            pose = PoseFigures.PerClass(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, Canvas, Canvas);
+            pose = PoseFigures.PerClass(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, canvas, canvas);
         }
 
         boxes = ScoreBoxes(ml, stn, test);
@@ -93,7 +93,7 @@ BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
 {
     var truth = test.Boxes[..options.Test];
     var predicted = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().BoundingBoxColumnName!).Select(v => Box.FromColumn(v)).ToList();
-    var whole = Enumerable.Repeat(Box.WholeImage(Canvas, Canvas), truth.Length).ToList();
+    var whole = Enumerable.Repeat(Box.WholeImage(canvas, canvas), truth.Length).ToList();
     var labels = test.Labels[..options.Test].Select(data.ClassName).ToList();
     var predictedLabels = stn.Scored.GetColumn<string>("PredictedLabel").ToList();
     var confidences = stn.Scored.GetColumn<float[]>("Score").Select(s => s.Max()).ToList();
@@ -113,8 +113,8 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
     {
         LabelColumnName = "Label",
         FeatureColumnName = "Features",
-        ImageHeight = Canvas,
-        ImageWidth = Canvas,
+        ImageHeight = canvas,
+        ImageWidth = canvas,
         Channels = 1,
         Epochs = options.Epochs,
         BatchSize = 64,
@@ -140,7 +140,7 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
     var scored = model.Transform(testView);
     var metrics = ml.MulticlassClassification.Evaluate(scored, labelColumnName: "Label", scoreColumnName: "Score");
     return new TrainedModel(label, model, model.OfType<StnClassifyTransformer>().Single(), scored, metrics, trainingTime,
-        stnOptions.OutputHeight ?? Canvas, stnOptions.OutputWidth ?? Canvas);
+        stnOptions.OutputHeight ?? canvas, stnOptions.OutputWidth ?? canvas);
 }
 
 void PrintSeed(SeedResult r)
@@ -221,7 +221,7 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     var inputs = stn.Scored.GetColumn<float[]>("Features").Take(Shown).ToList();
     var rectified = stn.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).ToList();
     var sheetPath = Path.Combine(options.Output, "rectified.png");
-    Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, Canvas, b, stn.OutputHeight)).ToList(), columns: 8, scale: 3,
+    Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, canvas, b, stn.OutputHeight)).ToList(), columns: 8, scale: 3,
         boxes: Enumerable.Range(0, inputs.Count).Select(i => (test.Boxes[i], predicted[i])).ToList());
     Console.WriteLine($"Test inputs with the true (green) and STN (red) boxes, left, and STN rectified images, right: {sheetPath}");
 
