@@ -158,7 +158,7 @@ void PrintSeed(SeedResult r)
 
     if (r.Boxes is { } b)
     {
-        Console.WriteLine($"Boxes against the true box (the garment's tight box; hit: IoU > {BoxMetrics.HitThreshold}); mAP from ML.NET's " +
+        Console.WriteLine($"Boxes against the true box (the tight box of the object's own pixels; hit: IoU > {BoxMetrics.HitThreshold}); mAP from ML.NET's " +
                           "EvaluateObjectDetection (box and predicted class must both be right):");
         Console.WriteLine($"  {"box",-28}{"hit rate",10}{"mean IoU",10}{"mAP50",8}{"mAP50-95",10}");
         Console.WriteLine($"  {"STN BoundingBox",-28}{b.Stn.HitRate,10:P1}{b.Stn.MeanIoU,10:F3}{b.StnMap.Map50,8:F3}{b.StnMap.Map50To95,10:F3}");
