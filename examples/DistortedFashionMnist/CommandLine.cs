@@ -3,17 +3,22 @@ using System.Globalization;
 namespace DistortedFashionMnist;
 
 /// <summary>The run's settings, from <c>--name value</c> pairs.</summary>
-internal sealed record CommandLine(int Train, int Validation, int Test, int Epochs, string Output, int Seed, string DataDirectory,
+internal sealed record CommandLine(string Data, int Train, int Validation, int Test, int Epochs, string Output, int Seed, string DataDirectory,
     float StnLearningRate, float LocalisationLearningRate, int Seeds, IReadOnlySet<string> Models, string StnSettings, int? Threads)
 {
     public const string Usage =
-        "Usage: DistortedFashionMnist [--train N] [--validation N] [--test N] [--epochs N] [--output DIR] [--seed N] [--data DIR]\n" +
+        "Usage: DistortedFashionMnist [--data rts|cluttered] [--train N] [--validation N] [--test N] [--epochs N] [--output DIR]\n" +
+        "       [--seed N] [--data-dir DIR]\n" +
         "       [--stn-lr RATE] [--localisation-lr RATE] [--seeds N] [--models stn,cnn,oracle] [--stn Option=Value,...] [--threads N]\n" +
+        "  --data        rts: rotated, scaled and shifted on 42×42 (default); cluttered: translated on 60×60 with 6×6 clutter\n" +
+        "  --data-dir    folder of the Fashion-MNIST IDX files (generated glyphs when they are not there)\n" +
         "  --seeds N     runs seeds seed … seed+N−1 (data distortion and training) and prints mean and spread over them\n" +
         "  --models      which of the three models to train (default all)\n" +
         "  --stn         further StnClassifyOptions of the STN, e.g. --stn Epochs=8,LearningRateSchedule=Cosine";
 
     public static readonly string[] AllModels = ["stn", "cnn", "oracle"];
+
+    public static readonly string[] DataSets = ["rts", "cluttered"];
 
     public static CommandLine Parse(string[] args)
     {
@@ -53,14 +58,18 @@ internal sealed record CommandLine(int Train, int Validation, int Test, int Epoc
         if (models.Count == 0 || models.Except(AllModels).FirstOrDefault() is { } unknown)
             throw new ArgumentException($"--models takes a comma-separated subset of {string.Join(", ", AllModels)}.\n{Usage}");
         int threads = Number("threads", 0, 0);
+        var data = Text("data", "rts");
+        if (!DataSets.Contains(data))
+            throw new ArgumentException($"--data takes rts or cluttered, got '{data}' (the Fashion-MNIST folder is --data-dir).\n{Usage}");
         var result = new CommandLine(
+            data,
             train,
             Number("validation", Math.Max(10, train / 10), 10),
             Number("test", 2000, 10),
             Number("epochs", 15, 1),
             Path.GetFullPath(Text("output", "output")),
             Number("seed", 1, 0),
-            Text("data", Stn.Datasets.FashionMnist.DefaultDirectory),
+            Text("data-dir", Stn.Datasets.FashionMnist.DefaultDirectory),
             Rate("stn-lr", 3e-4f),
             Rate("localisation-lr", 1e-3f),
             Number("seeds", 1, 1),

@@ -17,13 +17,12 @@ catch (ArgumentException e)
     return 2;
 }
 
-const int Canvas = 42;
 Directory.CreateDirectory(options.Output);
 
 DataSource data;
 try
 {
-    data = DataSource.Load(options, Canvas);
+    data = DataSource.Load(options);
 }
 catch (ArgumentException e)
 {
@@ -31,9 +30,9 @@ catch (ArgumentException e)
     return 2;
 }
 
+int canvas = data.Canvas;
 Console.WriteLine($"{data.Name}: {options.Train} training, {options.Validation} validation and {options.Test} test images, " +
-                  $"rotated ±45°, scaled 0.7–1.2 and shifted on a {Canvas}×{Canvas} canvas; the oracle sees the same images " +
-                  $"undistorted (centred, upright, scale 1). Seeds {options.Seed}–{options.Seed + options.Seeds - 1}.");
+                  $"{data.Description}. Seeds {options.Seed}–{options.Seed + options.Seeds - 1}.");
 if (options.StnSettings.Length > 0)
     Console.WriteLine($"STN options: {options.StnSettings}");
 
@@ -72,15 +71,36 @@ SeedResult RunSeed(int seed, bool first)
     }
 
     SortedDictionary<int, PoseRatios>? pose = null;
+    BoxResult? boxes = null;
     if (stn is not null)
     {
-        var thetas = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().ThetaColumnName).ToList();
-        pose = PoseFigures.PerClass(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, Canvas, Canvas);
+        // Translation alone leaves no rotation or size to undo, so the pose figures are for the RTS set only.
+        if (!data.Cluttered)
+        {
+            var thetas = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().ThetaColumnName).ToList();
+            pose = PoseFigures.PerClass(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, canvas, canvas);
+        }
+
+        boxes = ScoreBoxes(ml, stn, test);
         if (first)
-            WritePictures(ml, stn, baseline, trainView);
+            WritePictures(ml, stn, baseline, trainView, test, boxes.Predicted);
     }
 
-    return new SeedResult(seed, stn, baseline, oracle, pose);
+    return new SeedResult(seed, stn, baseline, oracle, pose, boxes);
+}
+
+BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
+{
+    var truth = test.Boxes[..options.Test];
+    var predicted = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().BoundingBoxColumnName!).Select(v => Box.FromColumn(v)).ToList();
+    var whole = Enumerable.Repeat(Box.WholeImage(canvas, canvas), truth.Length).ToList();
+    var labels = test.Labels[..options.Test].Select(data.ClassName).ToList();
+    var predictedLabels = stn.Scored.GetColumn<string>("PredictedLabel").ToList();
+    var confidences = stn.Scored.GetColumn<float[]>("Score").Select(s => s.Max()).ToList();
+    Console.WriteLine("ML.NET's EvaluateObjectDetection prints the next two lines itself (STN box, then whole image):");
+    return new BoxResult(predicted, BoxMetrics.Evaluate(predicted, truth), BoxMetrics.Evaluate(whole, truth),
+        DetectionMetrics.Evaluate(ml, truth, labels, predicted, predictedLabels, confidences),
+        DetectionMetrics.Evaluate(ml, truth, labels, whole, predictedLabels, confidences));
 }
 
 TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpatialTransformer,
@@ -93,8 +113,8 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
     {
         LabelColumnName = "Label",
         FeatureColumnName = "Features",
-        ImageHeight = Canvas,
-        ImageWidth = Canvas,
+        ImageHeight = canvas,
+        ImageWidth = canvas,
         Channels = 1,
         Epochs = options.Epochs,
         BatchSize = 64,
@@ -120,7 +140,7 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
     var scored = model.Transform(testView);
     var metrics = ml.MulticlassClassification.Evaluate(scored, labelColumnName: "Label", scoreColumnName: "Score");
     return new TrainedModel(label, model, model.OfType<StnClassifyTransformer>().Single(), scored, metrics, trainingTime,
-        stnOptions.OutputHeight ?? Canvas, stnOptions.OutputWidth ?? Canvas);
+        stnOptions.OutputHeight ?? canvas, stnOptions.OutputWidth ?? canvas);
 }
 
 void PrintSeed(SeedResult r)
@@ -136,7 +156,23 @@ void PrintSeed(SeedResult r)
                           $"{run.Metrics.LogLoss,10:F3}{run.TrainingTime.TotalSeconds,11:F1}s");
     }
 
-    if (r.Pose is null) return;
+    if (r.Boxes is { } b)
+    {
+        Console.WriteLine($"Boxes against the true box (the tight box of the object's own pixels; hit: IoU > {BoxMetrics.HitThreshold}); mAP from ML.NET's " +
+                          "EvaluateObjectDetection (box and predicted class must both be right):");
+        Console.WriteLine($"  {"box",-28}{"hit rate",10}{"mean IoU",10}{"mAP50",8}{"mAP50-95",10}");
+        Console.WriteLine($"  {"STN BoundingBox",-28}{b.Stn.HitRate,10:P1}{b.Stn.MeanIoU,10:F3}{b.StnMap.Map50,8:F3}{b.StnMap.Map50To95,10:F3}");
+        Console.WriteLine($"  {"whole image (reference)",-28}{b.WholeImage.HitRate,10:P1}{b.WholeImage.MeanIoU,10:F3}" +
+                          $"{b.WholeImageMap.Map50,8:F3}{b.WholeImageMap.Map50To95,10:F3}");
+    }
+
+    if (r.Pose is null)
+    {
+        if (r.ErrorRatio is { } ratio)
+            Console.WriteLine($"STN error / CNN error: {ratio:F3}");
+        return;
+    }
+
     Console.WriteLine("Pose left after the STN's warp, per class (spread after / before; 1 = nothing undone, 0 = all):");
     Console.WriteLine($"  {"class",-14}{"rotation",10}{"size",8}{"position",10}");
     foreach (var (cls, p) in r.Pose)
@@ -165,6 +201,11 @@ void PrintSummary(IReadOnlyList<SeedResult> all)
     Row("STN gap to oracle (points)", r => r.Stn is null || r.Oracle is null ? null
         : 100 * (r.Oracle.Metrics.MicroAccuracy - r.Stn.Metrics.MicroAccuracy), "F2");
     Row("STN error / CNN error", r => r.ErrorRatio, "F3");
+    Row("STN box hit rate %", r => 100 * r.Boxes?.Stn.HitRate, "F2");
+    Row("STN box mean IoU", r => r.Boxes?.Stn.MeanIoU, "F3");
+    Row("STN box mAP50", r => r.Boxes?.StnMap.Map50, "F3");
+    Row("whole-image hit rate %", r => 100 * r.Boxes?.WholeImage.HitRate, "F2");
+    Row("whole-image mean IoU", r => r.Boxes?.WholeImage.MeanIoU, "F3");
     Row("rotation left", r => r.MeanPose?.RotationLeft, "F3");
     Row("size spread left", r => r.MeanPose?.Size, "F3");
     Row("position spread left", r => r.MeanPose?.Position, "F3");
@@ -173,15 +214,16 @@ void PrintSummary(IReadOnlyList<SeedResult> all)
     Row("oracle training time", r => r.Oracle?.TrainingTime.TotalSeconds, "F1", " s");
 }
 
-void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IDataView trainView)
+void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IDataView trainView, LabelledImages test, IReadOnlyList<Box> predicted)
 {
     Console.WriteLine();
     const int Shown = 40;
     var inputs = stn.Scored.GetColumn<float[]>("Features").Take(Shown).ToList();
     var rectified = stn.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).ToList();
     var sheetPath = Path.Combine(options.Output, "rectified.png");
-    Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, Canvas, b, stn.OutputHeight)).ToList(), columns: 8, scale: 3);
-    Console.WriteLine($"Test inputs (left) and STN rectified images (right): {sheetPath}");
+    Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, canvas, b, stn.OutputHeight)).ToList(), columns: 8, scale: 3,
+        boxes: Enumerable.Range(0, inputs.Count).Select(i => (test.Boxes[i], predicted[i])).ToList());
+    Console.WriteLine($"Test inputs with the true (green) and STN (red) boxes, left, and STN rectified images, right: {sheetPath}");
 
     var plotPath = Path.Combine(options.Output, "accuracy.png");
     var lines = new List<(string, IReadOnlyList<double>)>
@@ -194,7 +236,7 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
         lines.Add(("CNN training", History(baseline, p => p.TrainingAccuracy)));
         lines.Add(("CNN validation", History(baseline, p => p.ValidationAccuracy ?? double.NaN)));
     }
-    Png.WriteLinePlot(plotPath, $"Distorted {data.Name}: accuracy by epoch", lines, "epoch", "accuracy");
+    Png.WriteLinePlot(plotPath, $"{(data.Cluttered ? "Cluttered" : "Distorted")} {data.Name}: accuracy by epoch", lines, "epoch", "accuracy");
     Console.WriteLine($"Training and validation accuracy by epoch: {plotPath}");
 
     var modelPath = Path.Combine(options.Output, "stn-model.zip");
@@ -209,7 +251,7 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     using (var onnxFile = File.Create(onnxPath))
     {
         var scoringModel = new TransformerChain<ITransformer>(((IEnumerable<ITransformer>)stn.Model).Skip(1).ToArray());
-        ml.Model.ConvertToOnnx(scoringModel, DataViews.PixelsOnly(ml, Canvas * Canvas), onnxFile);
+        ml.Model.ConvertToOnnx(scoringModel, DataViews.PixelsOnly(ml, canvas * canvas), onnxFile);
     }
     Console.WriteLine($"ONNX model: {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F0} KiB, exported in {exportClock.Elapsed.TotalSeconds:F2} s)");
 }
@@ -221,7 +263,11 @@ internal sealed record TrainedModel(
     string Name, ITransformer Model, StnClassifyTransformer Stn, IDataView Scored, MulticlassClassificationMetrics Metrics,
     TimeSpan TrainingTime, int OutputHeight, int OutputWidth);
 
-internal sealed record SeedResult(int Seed, TrainedModel? Stn, TrainedModel? Baseline, TrainedModel? Oracle, SortedDictionary<int, PoseRatios>? Pose)
+internal sealed record BoxResult(IReadOnlyList<Box> Predicted, BoxScores Stn, BoxScores WholeImage,
+    (double Map50, double Map50To95) StnMap, (double Map50, double Map50To95) WholeImageMap);
+
+internal sealed record SeedResult(int Seed, TrainedModel? Stn, TrainedModel? Baseline, TrainedModel? Oracle,
+    SortedDictionary<int, PoseRatios>? Pose, BoxResult? Boxes)
 {
     public PoseRatios? MeanPose => Pose is null ? null
         : new PoseRatios(Pose.Values.Average(p => p.RotationLeft), Pose.Values.Average(p => p.Size), Pose.Values.Average(p => p.Position));

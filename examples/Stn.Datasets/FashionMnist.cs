@@ -37,7 +37,7 @@ public static class FashionMnist
 
     /// <summary>
     /// Turns the first <paramref name="take"/> images into randomly rotated, scaled and shifted copies centred on a
-    /// larger canvas, deterministically for a seed.
+    /// larger canvas, deterministically for a seed. Each image's true box is the tight box of the distorted garment.
     /// </summary>
     /// <param name="pixels">Images as read by <see cref="Idx.ReadImages"/>.</param>
     /// <param name="labels">Labels as read by <see cref="Idx.ReadLabels"/>.</param>
@@ -80,6 +80,7 @@ public static class FashionMnist
         var output = new float[take * imageLength];
         var outLabels = new int[take];
         var distortions = new RtsParameters[take];
+        var boxes = new Box[take];
         var source = new float[sourceLength];
         for (int i = 0; i < take; i++)
         {
@@ -89,11 +90,54 @@ public static class FashionMnist
             }
 
             distortions[i] = RtsDistortion.Sample(rng, maxAngleDegrees, minScale, maxScale, maxShiftPixels);
-            RtsDistortion.Apply(source, rows, cols, canvasSize, canvasSize, distortions[i]).CopyTo(output, i * imageLength);
+            var image = RtsDistortion.Apply(source, rows, cols, canvasSize, canvasSize, distortions[i]);
+            image.CopyTo(output, i * imageLength);
+            boxes[i] = Box.Tight(image, canvasSize, canvasSize);
             outLabels[i] = labels[i];
         }
 
-        return new LabelledImages(output, outLabels, take, 1, canvasSize, canvasSize, distortions);
+        return new LabelledImages(output, outLabels, take, 1, canvasSize, canvasSize, distortions, boxes);
+    }
+
+    /// <summary>
+    /// The first <paramref name="take"/> garments, each whole at a random position on a larger canvas over random crops
+    /// of other garments (the spatial transformer paper's translated cluttered MNIST, with garments), deterministically
+    /// for a seed; see <see cref="Clutter.Compose"/>.
+    /// </summary>
+    /// <param name="pixels">Images as read by <see cref="Idx.ReadImages"/>.</param>
+    /// <param name="labels">Labels as read by <see cref="Idx.ReadLabels"/>.</param>
+    /// <param name="side">Rows and columns per source image (square).</param>
+    /// <param name="take">Number of leading images to use.</param>
+    /// <param name="seed">Seed of positions and clutter.</param>
+    /// <param name="canvasSize">Side of the output images in pixels.</param>
+    /// <param name="pieces">Clutter crops per image.</param>
+    /// <param name="pieceSide">Side of each clutter crop.</param>
+    /// <param name="translate">False centres every garment (with <paramref name="pieces"/> 0: the oracle's view).</param>
+    public static LabelledImages ClutteredSubset(byte[] pixels, byte[] labels, int side, int take, int seed,
+        int canvasSize = 60, int pieces = 6, int pieceSide = 6, bool translate = true)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(side);
+        ArgumentOutOfRangeException.ThrowIfNegative(take);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(take, labels.Length);
+        int sourceLength = side * side;
+        if ((long)take * sourceLength > pixels.Length)
+        {
+            throw new ArgumentException($"{take} images of {side}×{side} need {(long)take * sourceLength} pixels, got {pixels.Length}.", nameof(pixels));
+        }
+
+        var objects = new float[take][];
+        for (int i = 0; i < take; i++)
+        {
+            objects[i] = new float[sourceLength];
+            for (int j = 0; j < sourceLength; j++)
+            {
+                objects[i][j] = pixels[i * sourceLength + j];
+            }
+        }
+
+        return Clutter.Compose(objects, labels.Take(take).Select(l => (int)l).ToArray(), side, seed, canvasSize, pieces, pieceSide, translate);
     }
 
     private static string Find(string directory, string stem, string kind)

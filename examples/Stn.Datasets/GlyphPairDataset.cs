@@ -81,7 +81,11 @@ public static class GlyphPairDataset
             }
         }
 
-        var images = new LabelledImages(pixels, labels, count, 1, height, width, firstDistortions);
+        // One box an image: the tight box of both glyphs together (each glyph's own is in its half of the canvas).
+        var boxes = new Box[count];
+        for (int i = 0; i < count; i++)
+            boxes[i] = Box.Tight(pixels.AsSpan(i * imageLength, imageLength), height, width);
+        var images = new LabelledImages(pixels, labels, count, 1, height, width, firstDistortions, boxes);
         return new GlyphPairs(images, first, second, firstDistortions, secondDistortions);
     }
 

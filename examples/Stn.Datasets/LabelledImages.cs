@@ -8,7 +8,8 @@ namespace Stn.Datasets;
 /// <param name="Height">Rows per image.</param>
 /// <param name="Width">Columns per image.</param>
 /// <param name="Distortions">The distortion applied to each image.</param>
-public sealed record class LabelledImages(float[] Pixels, int[] Labels, int Count, int Channels, int Height, int Width, RtsParameters[] Distortions)
+/// <param name="Boxes">Each image's true box: the tight box of its object's own pixels (clutter excluded).</param>
+public sealed record class LabelledImages(float[] Pixels, int[] Labels, int Count, int Channels, int Height, int Width, RtsParameters[] Distortions, Box[] Boxes)
 {
     /// <summary>Values per image.</summary>
     public int ImageLength => Channels * Height * Width;

@@ -22,7 +22,12 @@ public static class Png
     /// <param name="pairs">Images, row-major, values clamped to 0–255, with their sides in pixels.</param>
     /// <param name="columns">Cells per row.</param>
     /// <param name="scale">Nearest-neighbour magnification of every pixel.</param>
-    public static void WriteContactSheet(string path, IReadOnlyList<(float[] Left, int LeftSize, float[] Right, int RightSize)> pairs, int columns, int scale)
+    /// <param name="boxes">
+    /// Optional boxes on each left image, in its pixel-edge coordinates: the true box in green and the predicted box in
+    /// red (the predicted box is clipped to the image where it reaches beyond it).
+    /// </param>
+    public static void WriteContactSheet(string path, IReadOnlyList<(float[] Left, int LeftSize, float[] Right, int RightSize)> pairs, int columns, int scale,
+        IReadOnlyList<(Box Truth, Box Predicted)>? boxes = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(pairs);
@@ -59,7 +64,50 @@ public static class Png
             Blit(gray, width, right, rightSize, rightSize, scale, x0 + leftSide + gap / 2, y0);
         }
 
-        SaveGrey(gray, width, height, path);
+        if (boxes is null)
+        {
+            SaveGrey(gray, width, height, path);
+            return;
+        }
+
+        if (boxes.Count != pairs.Count)
+        {
+            throw new ArgumentException($"{boxes.Count} box pairs for {pairs.Count} images.", nameof(boxes));
+        }
+
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var sheet = GreyBitmap(gray, width, height))
+        {
+            surface.Canvas.DrawBitmap(sheet, 0, 0);
+        }
+
+        using var truthPaint = new SKPaint { Color = new SKColor(0x2c, 0xd0, 0x2c), StrokeWidth = 1, Style = SKPaintStyle.Stroke };
+        using var predictedPaint = new SKPaint { Color = new SKColor(0xff, 0x30, 0x30), StrokeWidth = 1, Style = SKPaintStyle.Stroke };
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            int x0 = (i % cols) * cellWidth + gap, y0 = (i / cols) * cellHeight + gap, size = pairs[i].LeftSize;
+            Outline(surface.Canvas, boxes[i].Truth, size, scale, x0, y0, truthPaint);
+            Outline(surface.Canvas, boxes[i].Predicted, size, scale, x0, y0, predictedPaint);
+        }
+
+        using var image = surface.Snapshot();
+        Save(image, path);
+    }
+
+    /// <summary>Draws a box's outline just inside its edges, clipped to the image, so a whole-image box stays visible.</summary>
+    private static void Outline(SKCanvas canvas, Box box, int size, int scale, int x0, int y0, SKPaint paint)
+    {
+        if (!box.IsFinite)
+        {
+            return;
+        }
+
+        float Clip(float v) => Math.Clamp(v, 0, size) * scale;
+        var rect = new SKRect(x0 + Clip(box.Left) + 0.5f, y0 + Clip(box.Top) + 0.5f, x0 + Clip(box.Right) - 0.5f, y0 + Clip(box.Bottom) - 0.5f);
+        if (rect.Width > 0 && rect.Height > 0)
+        {
+            canvas.DrawRect(rect, paint);
+        }
     }
 
     /// <summary>Writes one single-channel image (values clamped to 0–255) as a greyscale PNG.</summary>
@@ -199,11 +247,17 @@ public static class Png
 
     private static void SaveGrey(byte[] gray, int width, int height, string path)
     {
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
-        for (int y = 0; y < height; y++)
-            Marshal.Copy(gray, y * width, bitmap.GetPixels() + y * bitmap.RowBytes, width);
+        using var bitmap = GreyBitmap(gray, width, height);
         using var image = SKImage.FromBitmap(bitmap);
         Save(image, path);
+    }
+
+    private static SKBitmap GreyBitmap(byte[] gray, int width, int height)
+    {
+        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
+        for (int y = 0; y < height; y++)
+            Marshal.Copy(gray, y * width, bitmap.GetPixels() + y * bitmap.RowBytes, width);
+        return bitmap;
     }
 
     private static void Save(SKImage image, string path)
