@@ -1,6 +1,7 @@
 using Microsoft.ML.Stn.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Network;
@@ -17,10 +18,16 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
 {
     private readonly SpatialTransformer? _transformer;
     private readonly ClassifierNet _classifier;
+
+    // The field carries the buffer's saved name, so that moving the module to a device (which replaces each buffer by
+    // its name) also updates the field: under another name the field would keep the disposed original.
+    [ComponentName(Name = "input_scale")]
     private readonly Tensor _inputScale;
-    private readonly float[] _identity;
 
     public StnArchitecture Architecture { get; }
+
+    /// <summary>Where the weights are, and so where inputs must be: the CPU until <see cref="MoveTo"/>.</summary>
+    public Device Device { get; private set; } = CPU;
 
     public StnClassifierNetwork(StnArchitecture architecture) : base(TorchRuntime.CheckedModuleName("stn_classifier"))
     {
@@ -34,11 +41,14 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         _classifier = new ClassifierNet(architecture.Channels, architecture.OutputHeight, architecture.OutputWidth,
             architecture.ClassCount);
         _inputScale = ones(1).DetachFromDisposeScope();
-        // A plain array, not a tensor field: RegisterComponents would make a tensor field a saved buffer.
-        _identity = new float[architecture.ThetaLength];
-        for (int i = 0; i < architecture.ThetaLength; i += 4) _identity[i] = 1;
-        register_buffer("input_scale", _inputScale);
         RegisterComponents();
+    }
+
+    /// <summary>Moves the weights and buffers to <paramref name="device"/> (parameters are replaced: build optimisers after).</summary>
+    public void MoveTo(Device device)
+    {
+        this.to(device);
+        Device = device;
     }
 
     /// <summary>The spatial transformer (null for the baseline), the classifier and the input scale, for the ONNX export.</summary>
@@ -67,7 +77,8 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         }
         else
         {
-            theta = tensor(_identity, new long[] { 1, a.ThetaLength / 3, 3 }).expand(input.shape[0], -1, -1);
+            // Made where the input is: a tensor from a host array would cost a host-to-device copy per batch.
+            theta = eye(a.ThetaLength / 3, 3, input.dtype, input.device).unsqueeze(0).expand(input.shape[0], -1, -1);
             rectifiedImage = a.OutputHeight == a.Height && a.OutputWidth == a.Width
                 ? scaled
                 : SpatialTransformer.Warp(scaled, theta, a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
