@@ -23,7 +23,10 @@ internal sealed class BatchScorer
 
     public StnClassifierNetwork Network => _network;
 
-    /// <summary>Scores the first <paramref name="count"/> images of the batch's pixels.</summary>
+    /// <summary>
+    /// Scores the first <paramref name="count"/> images of the batch's pixels on the network's device. The outputs are
+    /// joined into one tensor there and copied back once, since each copy from a GPU waits for it.
+    /// </summary>
     public void Score(ScoredBatch batch, int count)
     {
         var a = Architecture;
@@ -31,19 +34,28 @@ internal sealed class BatchScorer
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var input = tensor(batch.Pixels.AsMemory(0, count * a.PixelCount), [count, a.Channels, a.Height, a.Width]);
+            var input = tensor(batch.Pixels.AsMemory(0, count * a.PixelCount), [count, a.Channels, a.Height, a.Width])
+                .to(_network.Device);
             var (logits, theta, rectifiedImage) = _network.forward(input);
-            CopyTo(nn.functional.softmax(logits, 1), batch.Probabilities);
-            CopyTo(theta, batch.Theta);
+            var outputs = new List<(Tensor Values, float[] Destination)>(4)
+            {
+                (nn.functional.softmax(logits, 1), batch.Probabilities),
+                (theta, batch.Theta),
+            };
             if (batch.BoundingBox is { } box)
-                CopyTo(_network.BoundingBoxes(theta), box);
+                outputs.Add((_network.BoundingBoxes(theta), box));
             if (batch.RectifiedImage is { } image)
-                CopyTo(rectifiedImage, image);
+                outputs.Add((rectifiedImage, image));
+            var values = cat(outputs.Select(o => o.Values.flatten()).ToList(), 0).cpu().data<float>();
+            long offset = 0;
+            foreach (var (output, destination) in outputs)
+            {
+                int length = (int)output.numel();
+                values.CopyTo(destination.AsSpan(0, length), 0, offset);
+                offset += length;
+            }
         }
     }
-
-    private static void CopyTo(Tensor values, float[] destination) =>
-        values.contiguous().data<float>().CopyTo(destination, 0, 0);
 
     /// <summary>The 1-based key of the most probable class, or 0 (missing) when the scores are not finite.</summary>
     public static uint PredictedKey(ReadOnlySpan<float> probabilities)

@@ -39,12 +39,15 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         public const int TransformerCount = 1;
     }
 
+    private readonly IHostEnvironment _env;
     private readonly IHost _host;
     private readonly StnClassifyOptions _options;
 
     internal StnClassifyEstimator(IHostEnvironment env, StnClassifyOptions options)
     {
         Contracts.CheckValue(env, nameof(env));
+        // Kept to read MLContext.GpuDeviceId when Fit runs: a host copies it when registered.
+        _env = env;
         _host = env.Register(nameof(StnClassifyEstimator));
         _host.CheckValue(options, nameof(options));
         Validate(_host, options);
@@ -66,10 +69,11 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
             CheckValidationSchema(validationData.Schema, label);
 
         TorchRuntime.EnsureAvailable();
+        var device = ComputeDevice.Choose(_env, channel, o.GpuDeviceId, o.FallbackToCpu, "training");
         var architecture = Architecture(o, labels.Count);
         var settings = new TrainingSettings(o.Epochs, o.BatchSize, o.LearningRate, o.LocalisationLearningRate ?? o.LearningRate,
             o.Optimizer, o.Momentum, o.WeightDecay, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateDecay,
-            o.EarlyStoppingPatience, o.Seed ?? _host.Rand.Next(), o.CancellationToken, o.Progress);
+            o.EarlyStoppingPatience, o.Seed ?? _host.Rand.Next(), o.CancellationToken, o.Progress, device);
 
         lock (TorchRuntime.TrainingLock)
         {

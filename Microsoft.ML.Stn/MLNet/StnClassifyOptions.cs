@@ -167,6 +167,22 @@ public sealed class StnClassifyOptions
     /// process-wide, so it stays in force for scoring afterwards.</summary>
     public int? NumberOfThreads { get; set; }
 
+    /// <summary>
+    /// CUDA device index to train on (and to score on with the trained transformer), overriding
+    /// <see cref="MLContext.GpuDeviceId"/>; <c>null</c> (default) takes the context's, whose own default, null, means the
+    /// CPU. A GPU needs the package TorchSharp-cuda-linux (or TorchSharp-cuda-windows) in place of TorchSharp-cpu. A
+    /// transformer loaded from a file runs on the device that the loading context's <see cref="MLContext.GpuDeviceId"/>
+    /// names.
+    /// </summary>
+    public int? GpuDeviceId { get; set; }
+
+    /// <summary>
+    /// What happens when the GPU of <see cref="GpuDeviceId"/> (or <see cref="MLContext.GpuDeviceId"/>) is not available:
+    /// <c>true</c> trains on the CPU with a warning in the log, <c>false</c> throws. Overrides
+    /// <see cref="MLContext.FallbackToCpu"/>; <c>null</c> (default) takes the context's.
+    /// </summary>
+    public bool? FallbackToCpu { get; set; }
+
     /// <summary>Rows per forward pass when scoring through <c>Transform</c>. Default 256.</summary>
     public int ScoringBatchSize { get; set; } = StnClassifyEstimator.Defaults.ScoringBatchSize;
 
@@ -176,6 +192,10 @@ public sealed class StnClassifyOptions
     /// </summary>
     public CancellationToken CancellationToken { get; set; }
 
-    /// <summary>Called after every training batch and at the end of every epoch, on the training thread.</summary>
+    /// <summary>
+    /// Called after every training batch and at the end of every epoch, on the training thread. The running loss and
+    /// accuracy are added up on the training device; a callback makes the trainer read them back after every batch,
+    /// which on a GPU waits for the batch to finish, so leave it null where GPU speed matters (each epoch is still logged).
+    /// </summary>
     public Action<StnTrainingProgress>? Progress { get; set; }
 }

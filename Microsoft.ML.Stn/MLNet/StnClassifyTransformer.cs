@@ -170,7 +170,10 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
         host.CheckValue(ctx, nameof(ctx));
         ctx.CheckAtModel(GetVersionInfo());
         Platform.TorchRuntime.EnsureAvailable();
-        return ChecksummedEntry.Load(host, ctx, EntryName, Component, OldestFormatVersion, CurrentFormatVersion, reader =>
+        TorchSharp.torch.Device device;
+        using (var channel = host.Start("Loading"))
+            device = ComputeDevice.Choose(env, channel, null, null, "scoring");
+        var transformer = ChecksummedEntry.Load(host, ctx, EntryName, Component, OldestFormatVersion, CurrentFormatVersion, reader =>
         {
             var network = NetworkFormat.Read(reader);
             try
@@ -191,6 +194,17 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
                 throw;
             }
         });
+        // Read on the CPU (the stored weights do not depend on the device they were trained on), then moved.
+        try
+        {
+            transformer.Network.MoveTo(device);
+        }
+        catch
+        {
+            transformer.Network.Dispose();
+            throw;
+        }
+        return transformer;
     }
 
     private static string? OrNull(string name) => name.Length == 0 ? null : name;

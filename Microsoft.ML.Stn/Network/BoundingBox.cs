@@ -29,8 +29,11 @@ public static class BoundingBox
         GridGenerator.ValidateTheta(theta, -1);
         GridGenerator.ValidateOutputSize(outputHeight, outputWidth);
         using var scope = NewDisposeScope();
-        double x = OuterEdge(outputWidth, alignCorners), y = OuterEdge(outputHeight, alignCorners);
-        var corners = tensor(new double[] { -x, -y, 1, x, -y, 1, -x, y, 1, x, y, 1 }, [4, 3], theta.dtype, theta.device);
+        var corners = DeviceConstants.Get("OuterCorners", outputHeight, outputWidth, alignCorners, theta.dtype, theta.device, () =>
+        {
+            double x = OuterEdge(outputWidth, alignCorners), y = OuterEdge(outputHeight, alignCorners);
+            return tensor(new double[] { -x, -y, 1, x, -y, 1, -x, y, 1, x, y, 1 }, [4, 3], theta.dtype);
+        });
         var source = corners.unsqueeze(0).matmul(theta.transpose(1, 2));
         if (theta.shape[1] == 3)
             source = source.narrow(2, 0, 2) / source.narrow(2, 2, 1);

@@ -62,7 +62,8 @@ public static class GridGenerator
 
         using var scope = NewDisposeScope();
         long n = theta.shape[0];
-        var target = TargetGrid(outputHeight, outputWidth, alignCorners, theta.dtype, theta.device);
+        var target = DeviceConstants.Get(nameof(TargetGrid), outputHeight, outputWidth, alignCorners, theta.dtype, theta.device,
+            () => TargetGrid(outputHeight, outputWidth, alignCorners, theta.dtype));
         var source = target.unsqueeze(0).matmul(theta.transpose(1, 2));
         if (theta.shape[1] == 3)
         {

@@ -1,6 +1,7 @@
 using Microsoft.ML.Stn.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Network;
@@ -19,10 +20,17 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
 {
     private readonly SpatialTransformer? _transformer;
     private readonly ClassifierNet _classifier;
-    private readonly Tensor _inputScale;
     private readonly float[] _identity;
 
+    // The field carries the buffer's saved name, so that moving the module to a device (which replaces each buffer by
+    // its name) also updates the field: under another name the field would keep the disposed original.
+    [ComponentName(Name = "input_scale")]
+    private readonly Tensor _inputScale;
+
     public StnArchitecture Architecture { get; }
+
+    /// <summary>Where the weights are, and so where inputs must be: the CPU until <see cref="MoveTo"/>.</summary>
+    public Device Device { get; private set; } = CPU;
 
     public StnClassifierNetwork(StnArchitecture architecture) : base(TorchRuntime.CheckedModuleName("stn_classifier"))
     {
@@ -46,6 +54,13 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         _identity = [.. Enumerable.Repeat(identity, a.TransformerCount).SelectMany(block => block)];
         register_buffer("input_scale", _inputScale);
         RegisterComponents();
+    }
+
+    /// <summary>Moves the weights and buffers to <paramref name="device"/> (parameters are replaced: build optimisers after).</summary>
+    public void MoveTo(Device device)
+    {
+        this.to(device);
+        Device = device;
     }
 
     /// <summary>The spatial transformer (null for the baseline), the classifier and the input scale, for the ONNX export.</summary>
@@ -101,10 +116,10 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         }
         else
         {
-            theta = tensor(_identity, new long[] { 1, a.ThetaLength }).expand(n, -1);
+            theta = tensor(_identity, [1, a.ThetaLength], device: input.device).expand(n, -1);
             var single = a.OutputHeight == a.Height && a.OutputWidth == a.Width
                 ? scaled
-                : SpatialTransformer.Warp(scaled, tensor(new[] { 1f, 0f, 0f, 0f, 1f, 0f }, new long[] { 1, 2, 3 }).expand(n, -1, -1),
+                : SpatialTransformer.Warp(scaled, tensor(new[] { 1f, 0f, 0f, 0f, 1f, 0f }, [1, 2, 3], device: input.device).expand(n, -1, -1),
                     a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
             rectifiedImage = a.TransformerCount == 1 ? single : cat(Enumerable.Repeat(single, a.TransformerCount).ToArray(), 1);
         }

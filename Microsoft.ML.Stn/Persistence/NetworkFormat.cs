@@ -13,7 +13,8 @@ internal static class NetworkFormat
     // int: transform kind, sampling mode, padding mode
     // bool: align corners, use spatial transformer
     // int: control-point grid size (thin-plate spline), transformer count
-    // TorchSharp module state (Module.save)
+    // TorchSharp module state (Module.save, which copies a tensor on another device to the CPU before writing it, so the
+    // bytes do not depend on the device the network is on; Read builds the network on the CPU)
     public static void Write(BinaryWriter writer, StnClassifierNetwork network)
     {
         var a = network.Architecture;

@@ -27,10 +27,23 @@ internal sealed class StnTrainer
     public (StnClassifierNetwork Network, IReadOnlyList<StnTrainingProgress> History) Train(
         StnArchitecture architecture, LabelledImageTensors training, LabelledImageTensors? validation, IChannel channel)
     {
+        var device = _settings.Device;
         torch.manual_seed(_settings.Seed);
+        // TorchSharp's manual_seed seeds only the CPU generator; dropout on a GPU draws from the GPU's (a no-op without CUDA).
+        torch.cuda.manual_seed_all(_settings.Seed);
         var rng = new Random(_settings.Seed);
+        // Built and initialised on the CPU, so the initial weights are the same whatever the device.
         var network = new StnClassifierNetwork(architecture);
         network.SetInputScale(InputScale(training.Images));
+        try
+        {
+            network.MoveTo(device);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
 
         using var optimizer = CreateOptimizer(network);
         var scheduler = CreateScheduler(optimizer);
@@ -46,17 +59,19 @@ internal sealed class StnTrainer
         var clock = Stopwatch.StartNew();
         try
         {
+            using var trainingData = DeviceData.Place(training, device, channel, "training");
+            using var validationData = validation is null ? null : DeviceData.Place(validation, device, channel, "validation");
+            using var totals = new RunningTotals(device);
             for (int epoch = 1; epoch <= _settings.Epochs; epoch++)
             {
                 for (int i = 0; i < count; i++) order[i] = i;
                 rng.Shuffle(order);
-                using var permutation = torch.tensor(order);
+                using var permutation = trainingData.Order(order);
 
                 network.train();
                 var epochClock = Stopwatch.StartNew();
-                double lossSum = 0;
-                long correct = 0, seen = 0;
-                StnTrainingProgress progress = null!;
+                totals.Reset();
+                long seen = 0;
                 for (int b = 0; b < batches; b++)
                 {
                     _host.CheckAlive();
@@ -64,26 +79,29 @@ internal sealed class StnTrainer
                     using (var scope = NewDisposeScope())
                     {
                         int start = b * batchSize, n = Math.Min(batchSize, count - start);
-                        var index = permutation.narrow(0, start, n);
-                        var images = training.Images.index_select(0, index);
-                        var labels = training.Labels.index_select(0, index);
+                        var (images, labels) = trainingData.Batch(permutation.narrow(0, start, n));
                         optimizer.zero_grad();
                         var logits = network.forward(images).Logits;
                         var loss = nn.functional.cross_entropy(logits, labels);
                         loss.backward();
                         optimizer.step();
-                        lossSum += loss.item<float>() * n;
-                        correct += logits.argmax(1).eq(labels).sum().item<long>();
+                        totals.Add(loss, logits, labels, n);
                         seen += n;
                     }
-                    progress = Report(false, epoch, b + 1, batches, lossSum / seen, (double)correct / seen, null,
-                        seen / epochClock.Elapsed.TotalSeconds, clock.Elapsed);
-                    _settings.Progress?.Invoke(progress);
+                    // Reading the totals waits for the device, so only a per-batch callback makes the trainer read them per batch.
+                    if (_settings.Progress is { } callback)
+                    {
+                        var (batchLoss, batchCorrect) = totals.Read();
+                        callback(Report(false, epoch, b + 1, batches, batchLoss / seen, batchCorrect / seen, null,
+                            seen / epochClock.Elapsed.TotalSeconds, clock.Elapsed));
+                    }
                 }
 
-                double? validationAccuracy = validation is null ? null : Accuracy(network, validation);
-                var report = Report(true, epoch, batches, batches, progress.Loss, progress.TrainingAccuracy,
-                    validationAccuracy, progress.ImagesPerSecond, clock.Elapsed);
+                var (lossSum, correct) = totals.Read();
+                double imagesPerSecond = seen / epochClock.Elapsed.TotalSeconds;
+                double? validationAccuracy = validationData is null ? null : Accuracy(network, validationData);
+                var report = Report(true, epoch, batches, batches, lossSum / seen, correct / seen, validationAccuracy,
+                    imagesPerSecond, clock.Elapsed);
                 history.Add(report);
                 channel.Info(
                     "Epoch {0}/{1}: loss {2:F4}, training accuracy {3:P2}, validation accuracy {4}, {5:F0} images/s, learning rate {6:G3}",
@@ -128,20 +146,19 @@ internal sealed class StnTrainer
         return (network, history);
     }
 
-    /// <summary>Accuracy of the network in eval mode, in batches, without gradients.</summary>
-    public static double Accuracy(StnClassifierNetwork network, LabelledImageTensors data)
+    /// <summary>Accuracy of the network in eval mode, in batches, without gradients; counted on the device, read once.</summary>
+    private static double Accuracy(StnClassifierNetwork network, DeviceData data)
     {
         network.eval();
         using var _ = no_grad();
-        long correct = 0;
+        using var correct = zeros(1, ScalarType.Int64, data.Device);
         for (int start = 0; start < data.Count; start += EvaluationBatchSize)
         {
             using var scope = NewDisposeScope();
-            int n = Math.Min(EvaluationBatchSize, data.Count - start);
-            var logits = network.forward(data.Images.narrow(0, start, n)).Logits;
-            correct += logits.argmax(1).eq(data.Labels.narrow(0, start, n)).sum().item<long>();
+            var (images, labels) = data.Range(start, Math.Min(EvaluationBatchSize, data.Count - start));
+            correct.add_(network.forward(images).Logits.argmax(1).eq(labels).sum());
         }
-        return (double)correct / data.Count;
+        return (double)correct.item<long>() / data.Count;
     }
 
     /// <summary>1 / root mean square of the training pixels, so the networks see values of order one.</summary>

@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace Microsoft.ML.Stn.Training;
 
 /// <summary>What the trainer needs to know of the user's options, resolved and validated by the ML.NET layer, so the
@@ -16,4 +18,5 @@ internal sealed record TrainingSettings(
     int EarlyStoppingPatience,
     int Seed,
     CancellationToken CancellationToken,
-    Action<StnTrainingProgress>? Progress);
+    Action<StnTrainingProgress>? Progress,
+    Device Device);

@@ -7,6 +7,9 @@ using Microsoft.ML.Stn;
 using Stn.Datasets;
 using static TorchSharp.torch;
 
+if (args.Contains("--device"))
+    return GpuCheck.Run(args);
+
 var settings = new Dictionary<string, int>
 {
     ["train"] = 4000, ["epochs"] = 3, ["repeats"] = 3, ["score"] = 8000, ["predictions"] = 500, ["batch"] = 64,
@@ -17,7 +20,7 @@ for (int i = 0; i < args.Length; i += 2)
     if (!settings.ContainsKey(name) || i + 1 >= args.Length
         || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < 1)
     {
-        Console.Error.WriteLine("Usage: Benchmarks " + string.Join(' ', settings.Keys.Select(k => $"[--{k} N]")));
+        Console.Error.WriteLine("Usage: Benchmarks " + string.Join(' ', settings.Keys.Select(k => $"[--{k} N]")) + "\n" + GpuCheck.Usage);
         return 2;
     }
     settings[name] = value;
