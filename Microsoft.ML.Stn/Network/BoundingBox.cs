@@ -61,6 +61,6 @@ public static class BoundingBox
         alignCorners && size > 1 ? 1.0 + 1.0 / (size - 1) : 1.0;
 
     private static Tensor ToPixelEdges(Tensor normalised, int size, bool alignCorners) => alignCorners
-        ? (normalised + 1.0) * ((size - 1) / 2.0) + 0.5
-        : (normalised + 1.0) * (size / 2.0);
+        ? normalised.Plus(1.0).Times((size - 1) / 2.0).Plus(0.5)
+        : normalised.Plus(1.0).Times(size / 2.0);
 }

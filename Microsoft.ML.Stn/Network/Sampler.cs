@@ -77,14 +77,14 @@ public static class Sampler
         Tensor? output = null;
         for (int j = 0; j < 4; j++)
         {
-            var (row, rowMask) = Tap(y0 + (j - 1), h, padding, alignCorners);
+            var (row, rowMask) = Tap(y0.Plus(j - 1), h, padding, alignCorners);
             for (int i = 0; i < 4; i++)
             {
-                var (column, columnMask) = Tap(x0 + (i - 1), w, padding, alignCorners);
-                var index = (row * w + column).reshape(n, 1, count).expand(n, c, count);
+                var (column, columnMask) = Tap(x0.Plus(i - 1), w, padding, alignCorners);
+                var index = row.Times(w).Plus(column).reshape(n, 1, count).expand(n, c, count);
                 var values = flat.gather(2, index).reshape(n, c, outH, outW);
                 var term = values * (wx[i] * wy[j] * rowMask * columnMask).unsqueeze(1);
-                output = output is null ? term : output + term;
+                output = output is null ? term : output.Plus(term);
             }
         }
 
@@ -92,15 +92,15 @@ public static class Sampler
     }
 
     private static Tensor ToPixels(Tensor normalised, long size, bool alignCorners) => alignCorners
-        ? (normalised + 1.0) * ((size - 1) / 2.0)
-        : ((normalised + 1.0) * size - 1.0) / 2.0;
+        ? normalised.Plus(1.0).Times((size - 1) / 2.0)
+        : normalised.Plus(1.0).Times(size).Minus(1.0).DividedBy(2.0);
 
     /// <summary>Keys cubic-convolution weights of the taps at offsets −1, 0, 1, 2 from the floor, for fraction t.</summary>
     private static Tensor[] CubicWeights(Tensor t)
     {
-        static Tensor Near(Tensor d) => ((CubicA + 2.0) * d - (CubicA + 3.0)) * d * d + 1.0;
-        static Tensor Far(Tensor d) => ((CubicA * d - 5.0 * CubicA) * d + 8.0 * CubicA) * d - 4.0 * CubicA;
-        return [Far(t + 1.0), Near(t), Near(1.0 - t), Far(2.0 - t)];
+        static Tensor Near(Tensor d) => (d.Times(CubicA + 2.0).Minus(CubicA + 3.0) * d * d).Plus(1.0);
+        static Tensor Far(Tensor d) => ((d.Times(CubicA).Minus(5.0 * CubicA) * d).Plus(8.0 * CubicA) * d).Minus(4.0 * CubicA);
+        return [Far(t.Plus(1.0)), Near(t), Near(t.SubtractedFrom(1.0)), Far(t.SubtractedFrom(2.0))];
     }
 
     /// <summary>
@@ -112,12 +112,12 @@ public static class Sampler
         Tensor position = padding switch
         {
             PaddingMode.Zeros => coordinate,
-            PaddingMode.Border => coordinate.clamp(0, size - 1),
-            PaddingMode.Reflection => Reflect(coordinate, size, alignCorners).clamp(0, size - 1),
+            PaddingMode.Border => coordinate.Clamped(0, size - 1),
+            PaddingMode.Reflection => Reflect(coordinate, size, alignCorners).Clamped(0, size - 1),
             _ => throw new ArgumentOutOfRangeException(nameof(padding), padding, $"unknown padding mode {padding}"),
         };
-        var inside = position.ge(0).logical_and(position.le(size - 1)).to_type(coordinate.dtype);
-        var index = position.clamp(0, size - 1).to_type(ScalarType.Int64);
+        var inside = position.AtLeast(0).logical_and(position.AtMost(size - 1)).to_type(coordinate.dtype);
+        var index = position.Clamped(0, size - 1).to_type(ScalarType.Int64);
         return (index, inside);
     }
 
@@ -134,9 +134,9 @@ public static class Sampler
             return zeros_like(coordinate);
         }
 
-        var distance = (coordinate - low).abs();
-        var extra = distance.fmod(span);
-        var even = (distance / span).floor().remainder(2).eq(0);
-        return where(even, extra + low, span - extra + low);
+        var distance = coordinate.Minus(low).abs();
+        var extra = distance.Fmod(span);
+        var even = distance.DividedBy(span).floor().Remainder(2).EqualTo(0);
+        return where(even, extra.Plus(low), extra.SubtractedFrom(span).Plus(low));
     }
 }

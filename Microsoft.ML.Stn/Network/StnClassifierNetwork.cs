@@ -100,7 +100,8 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
     public void SetInputScale(float scale)
     {
         using var _ = no_grad();
-        _inputScale.fill_(scale);
+        using var value = scale.ToScalar();
+        _inputScale.fill_(value);
     }
 
     public override (Tensor Logits, Tensor Theta, Tensor RectifiedImage) forward(Tensor input)

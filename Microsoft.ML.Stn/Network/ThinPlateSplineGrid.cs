@@ -144,7 +144,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
         ValidateTheta(theta);
         using var scope = NewDisposeScope();
         var displacement = theta - Like(_sources32, _sources64, theta);
-        var grid = Like(_identityGrid32, _identityGrid64, theta) + Like(_gridWeights32, _gridWeights64, theta).matmul(displacement);
+        var grid = Like(_identityGrid32, _identityGrid64, theta).Plus(Like(_gridWeights32, _gridWeights64, theta).matmul(displacement));
         return grid.reshape(theta.shape[0], OutputHeight, OutputWidth, 2).MoveToOuterDisposeScope();
     }
 
@@ -165,7 +165,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
         using var scope = NewDisposeScope();
         var weights = Evaluation(points.to(ScalarType.Float64, _coefficients.device)).to(theta.dtype, theta.device);
         var displacement = theta - Like(_sources32, _sources64, theta);
-        return (points.to(theta.dtype, theta.device) + weights.matmul(displacement)).MoveToOuterDisposeScope();
+        return points.to(theta.dtype, theta.device).Plus(weights.matmul(displacement)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -248,7 +248,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
     {
         var squared = (a.unsqueeze(1) - b.unsqueeze(0)).square().sum(2);
         // log of a zero distance is −∞ and 0·(−∞) is NaN; the limit r² log r² → 0 is what the spline needs.
-        var safe = where(squared > 0, squared, ones_like(squared));
+        var safe = where(squared.GreaterThan(0), squared, ones_like(squared));
         return squared * safe.log();
     }
 
