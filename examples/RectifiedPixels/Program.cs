@@ -62,10 +62,12 @@ var testView = testImages.ToDataView(ml, className);
 // The raw-pixel baseline: scale the pixels to [0, 1] and train the linear maximum-entropy model on them.
 var raw = Measure("SdcaMaximumEntropy on raw pixels", ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.Transforms.NormalizeMinMax("Features"))
+    .AppendCacheCheckpoint(ml)
     .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "Features")));
 
 // The same trainer on the STN's rectified image. One Fit trains the spatial transformer (with its own classifier, whose
 // outputs are kept under other names) and then the linear model on what the transformer made of the training images.
+// The cache checkpoint keeps SDCA's passes over the data from running the transformer again on every pass.
 var stnOptions = new StnClassifyOptions
 {
     ImageHeight = canvas,
@@ -80,6 +82,7 @@ var stnOptions = new StnClassifyOptions
 var rectified = Measure("SdcaMaximumEntropy on STN-rectified pixels", ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.Transforms.StnClassify(stnOptions))
     .Append(ml.Transforms.NormalizeMinMax("RectifiedImage"))
+    .AppendCacheCheckpoint(ml)
     .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "RectifiedImage")));
 
 Console.WriteLine();
