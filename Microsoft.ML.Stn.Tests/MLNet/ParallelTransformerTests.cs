@@ -156,16 +156,15 @@ public sealed class ParallelTransformerTests
     }
 
     /// <summary>
-    /// Glyph sums: two transformers start on the left and right halves and, trained on the label alone, still look at
-    /// different glyphs afterwards: they do not collapse onto one. (Whether they follow each glyph's position takes
-    /// longer training than a test can afford; the ParallelTransformers example measures what two buy.)
+    /// Glyph sums: two transformers start at the same (identity) warp and, trained on the label alone, end with
+    /// different ones.
     /// </summary>
     [TestMethod]
-    public void TwoTransformersTrainedOnGlyphSumsKeepWatchingDifferentGlyphs()
+    public void TwoTransformersTrainedOnGlyphSumsLearnDifferentWarps()
     {
         var ml = new MLContext(1);
-        var train = GlyphPairDataset.Generate(400, seed: 21, height: 24, glyphSize: 12, maxShiftPixels: 4);
-        var test = GlyphPairDataset.Generate(60, seed: 22, height: 24, glyphSize: 12, maxShiftPixels: 4);
+        var train = GlyphPairDataset.Generate(400, seed: 21, height: 24, glyphSize: 12, maxShiftPixels: 4, glyphClasses: 4);
+        var test = GlyphPairDataset.Generate(40, seed: 22, height: 24, glyphSize: 12, maxShiftPixels: 4, glyphClasses: 4);
         var options = new StnClassifyOptions
         {
             ImageHeight = 24,
@@ -179,11 +178,8 @@ public sealed class ParallelTransformerTests
         var model = Fit(ml, options, train.Images.ToDataView(ml, GlyphPairDataset.Name));
         var thetas = model.Transform(test.Images.ToDataView(ml, GlyphPairDataset.Name)).GetColumn<float[]>("Theta").ToArray();
 
-        // θ·(0, 0, 1) is where the centre of a rectified image reads the input: x is entry 2 of each 6-value block.
-        int apart = thetas.Count(t => t[2] < -0.1 && t[6 + 2] > 0.1);
-        Assert.IsGreaterThanOrEqualTo(0.9 * thetas.Length, apart, $"rows whose two warps look at different halves: {apart} of {thetas.Length}");
-        var trained = thetas.Select(t => t.AsSpan(0, 6).ToArray()).ToArray();
-        double moved = trained.Average(t => t.Zip(new[] { 0.5f, 0f, -0.5f, 0f, 1f, 0f }).Max(p => Math.Abs(p.First - p.Second)));
-        Assert.IsGreaterThan(1e-3, moved, "training moved the first warp away from its starting tile");
+        double difference = thetas.Average(t => Enumerable.Range(0, 6).Max(i => Math.Abs(t[i] - t[6 + i])));
+        Console.WriteLine($"mean largest |θ1 − θ2| entry: {difference:F4}");
+        Assert.IsGreaterThan(0.01, difference, $"the two warps differ: mean largest entry difference {difference:F4}");
     }
 }

@@ -86,9 +86,8 @@ public sealed class StnClassifyOptions
     /// Number of spatial transformers working in parallel, T (default 1). Each regresses its own θ from the input
     /// (they share the localisation net's layers up to the last), and the T rectified images are stacked along the
     /// channel axis into the classifier, which then reads T × <see cref="Channels"/> channels, at most
-    /// <see cref="Network.ClassifierNet.MaximumInputChannels"/>. With T &gt; 1 the transformers start on tiles of the
-    /// input (left and right halves for T = 2 on a wide image, quarters for T = 4 on a square one; see
-    /// <see cref="Network.TransformerTiling"/>), so each starts with its own part of the image in view. The warp column holds T blocks of θ one after the
+    /// <see cref="Network.ClassifierNet.MaximumInputChannels"/>. Every transformer starts at the identity; each feeds
+    /// its own channels of the classifier, so training sets them apart. The warp column holds T blocks of θ one after the
     /// other, the rectified-image column T × <see cref="Channels"/> planes. Use T &gt; 1 when the label depends on several
     /// objects, each of which one transformer can bring into view.
     /// </summary>

@@ -21,7 +21,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
 int Number(string name, int fallback) =>
     values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
-int trainCount = Number("train", 6000), testCount = Number("test", 2000), epochs = Number("epochs", 10), seeds = Number("seeds", 1);
+int trainCount = Number("train", 3000), testCount = Number("test", 1000), epochs = Number("epochs", 6), seeds = Number("seeds", 1);
 int height = Number("height", 24), glyph = Number("glyph", 12), side = Number("output", 16), classes = Number("classes", 4);
 var kind = Enum.Parse<TransformKind>(values.GetValueOrDefault("transform", nameof(TransformKind.Affine)));
 var counts = values.GetValueOrDefault("counts", "0,1,2").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
