@@ -63,17 +63,7 @@ public static class FashionMnist
         double maxScale = 1.2,
         double maxShiftPixels = 7)
     {
-        ArgumentNullException.ThrowIfNull(pixels);
-        ArgumentNullException.ThrowIfNull(labels);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
-        ArgumentOutOfRangeException.ThrowIfNegative(take);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(take, labels.Length);
-        int sourceLength = rows * cols;
-        if ((long)take * sourceLength > pixels.Length)
-        {
-            throw new ArgumentException($"{take} images of {rows}×{cols} need {(long)take * sourceLength} pixels, got {pixels.Length}.", nameof(pixels));
-        }
+        int sourceLength = CheckSource(pixels, labels, rows, cols, take);
 
         var rng = new Random(seed);
         int imageLength = canvasSize * canvasSize;
@@ -116,16 +106,7 @@ public static class FashionMnist
     public static LabelledImages ClutteredSubset(byte[] pixels, byte[] labels, int side, int take, int seed,
         int canvasSize = 60, int pieces = 6, int pieceSide = 6, bool translate = true)
     {
-        ArgumentNullException.ThrowIfNull(pixels);
-        ArgumentNullException.ThrowIfNull(labels);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(side);
-        ArgumentOutOfRangeException.ThrowIfNegative(take);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(take, labels.Length);
-        int sourceLength = side * side;
-        if ((long)take * sourceLength > pixels.Length)
-        {
-            throw new ArgumentException($"{take} images of {side}×{side} need {(long)take * sourceLength} pixels, got {pixels.Length}.", nameof(pixels));
-        }
+        int sourceLength = CheckSource(pixels, labels, side, side, take);
 
         var objects = new float[take][];
         for (int i = 0; i < take; i++)
@@ -155,5 +136,23 @@ public static class FashionMnist
         }
 
         return string.Empty;
+    }
+
+    /// <summary>Throws unless <paramref name="take"/> images of rows×cols and their labels are there; returns rows×cols.</summary>
+    private static int CheckSource(byte[] pixels, byte[] labels, int rows, int cols, int take)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
+        ArgumentOutOfRangeException.ThrowIfNegative(take);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(take, labels.Length);
+        int sourceLength = rows * cols;
+        if ((long)take * sourceLength > pixels.Length)
+        {
+            throw new ArgumentException($"{take} images of {rows}×{cols} need {(long)take * sourceLength} pixels, got {pixels.Length}.", nameof(pixels));
+        }
+
+        return sourceLength;
     }
 }

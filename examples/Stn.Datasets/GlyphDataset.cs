@@ -30,15 +30,8 @@ public static class GlyphDataset
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(canvasSize);
 
         var rng = new Random(seed);
-        var labels = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            labels[i] = i % Glyphs.ClassCount;
-        }
-
-        rng.Shuffle(labels);
-
-        var upright = Enumerable.Range(0, Glyphs.ClassCount).Select(c => Glyphs.Render(c, glyphSize)).ToArray();
+        var labels = BalancedShuffledLabels(count, rng);
+        var upright = Upright(glyphSize);
         int imageLength = canvasSize * canvasSize;
         var pixels = new float[count * imageLength];
         var distortions = new RtsParameters[count];
@@ -70,6 +63,14 @@ public static class GlyphDataset
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var rng = new Random(seed);
+        var labels = BalancedShuffledLabels(count, rng);
+        var upright = Upright(glyphSize);
+        return Clutter.Compose(labels.Select(l => upright[l]).ToArray(), labels, glyphSize, rng.Next(), canvasSize, pieces, pieceSide, translate);
+    }
+
+    /// <summary>Class i mod the class count for image i, then shuffled: balanced classes in random order.</summary>
+    private static int[] BalancedShuffledLabels(int count, Random rng)
+    {
         var labels = new int[count];
         for (int i = 0; i < count; i++)
         {
@@ -77,7 +78,9 @@ public static class GlyphDataset
         }
 
         rng.Shuffle(labels);
-        var upright = Enumerable.Range(0, Glyphs.ClassCount).Select(c => Glyphs.Render(c, glyphSize)).ToArray();
-        return Clutter.Compose(labels.Select(l => upright[l]).ToArray(), labels, glyphSize, rng.Next(), canvasSize, pieces, pieceSide, translate);
+        return labels;
     }
+
+    private static float[][] Upright(int glyphSize) =>
+        Enumerable.Range(0, Glyphs.ClassCount).Select(c => Glyphs.Render(c, glyphSize)).ToArray();
 }
