@@ -34,11 +34,7 @@ internal static class ScalarOperands
     }
 
     /// <summary><paramref name="left"/> − <paramref name="right"/>.</summary>
-    public static Tensor Minus(this Tensor left, double right)
-    {
-        using var scalar = right.ToScalar();
-        return left.sub(scalar);
-    }
+    public static Tensor Minus(this Tensor left, double right) => WithScalar(right, left.sub);
 
     /// <summary><paramref name="left"/> − <paramref name="right"/>, computed as −right + left like TorchSharp's operator.</summary>
     public static Tensor SubtractedFrom(this Tensor right, double left)
@@ -48,11 +44,7 @@ internal static class ScalarOperands
     }
 
     /// <summary><paramref name="left"/> · <paramref name="right"/>.</summary>
-    public static Tensor Times(this Tensor left, double right)
-    {
-        using var scalar = right.ToScalar();
-        return left.mul(scalar);
-    }
+    public static Tensor Times(this Tensor left, double right) => WithScalar(right, left.mul);
 
     /// <summary><paramref name="left"/> · <paramref name="right"/>; an integer tensor stays an integer tensor.</summary>
     public static Tensor Times(this Tensor left, long right)
@@ -62,11 +54,7 @@ internal static class ScalarOperands
     }
 
     /// <summary><paramref name="left"/> / <paramref name="right"/>.</summary>
-    public static Tensor DividedBy(this Tensor left, double right)
-    {
-        using var scalar = right.ToScalar();
-        return left.div(scalar);
-    }
+    public static Tensor DividedBy(this Tensor left, double right) => WithScalar(right, scalar => left.div(scalar));
 
     /// <summary>Each element clamped to [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static Tensor Clamped(this Tensor input, double min, double max)
@@ -77,44 +65,27 @@ internal static class ScalarOperands
     }
 
     /// <summary>C's fmod: the remainder with the sign of <paramref name="input"/>.</summary>
-    public static Tensor Fmod(this Tensor input, double divisor)
-    {
-        using var scalar = divisor.ToScalar();
-        return input.fmod(scalar);
-    }
+    public static Tensor Fmod(this Tensor input, double divisor) => WithScalar(divisor, input.fmod);
 
     /// <summary>Python's remainder: the remainder with the sign of <paramref name="divisor"/>.</summary>
-    public static Tensor Remainder(this Tensor input, double divisor)
-    {
-        using var scalar = divisor.ToScalar();
-        return input.remainder(scalar);
-    }
+    public static Tensor Remainder(this Tensor input, double divisor) => WithScalar(divisor, input.remainder);
 
     /// <summary>Where <paramref name="input"/> equals <paramref name="value"/>.</summary>
-    public static Tensor EqualTo(this Tensor input, double value)
-    {
-        using var scalar = value.ToScalar();
-        return input.eq(scalar);
-    }
+    public static Tensor EqualTo(this Tensor input, double value) => WithScalar(value, input.eq);
 
     /// <summary>Where <paramref name="input"/> is greater than <paramref name="value"/>.</summary>
-    public static Tensor GreaterThan(this Tensor input, double value)
-    {
-        using var scalar = value.ToScalar();
-        return input.gt(scalar);
-    }
+    public static Tensor GreaterThan(this Tensor input, double value) => WithScalar(value, input.gt);
 
     /// <summary>Where <paramref name="input"/> is at least <paramref name="value"/>.</summary>
-    public static Tensor AtLeast(this Tensor input, double value)
-    {
-        using var scalar = value.ToScalar();
-        return input.ge(scalar);
-    }
+    public static Tensor AtLeast(this Tensor input, double value) => WithScalar(value, input.ge);
 
     /// <summary>Where <paramref name="input"/> is at most <paramref name="value"/>.</summary>
-    public static Tensor AtMost(this Tensor input, double value)
+    public static Tensor AtMost(this Tensor input, double value) => WithScalar(value, input.le);
+
+    /// <summary>Applies <paramref name="operation"/> to <paramref name="value"/> as a Scalar that lives until it returns.</summary>
+    private static Tensor WithScalar(double value, Func<Scalar, Tensor> operation)
     {
         using var scalar = value.ToScalar();
-        return input.le(scalar);
+        return operation(scalar);
     }
 }
