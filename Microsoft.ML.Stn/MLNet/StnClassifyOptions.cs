@@ -93,6 +93,30 @@ public sealed class StnClassifyOptions
     /// </summary>
     public int TransformerCount { get; set; } = StnClassifyEstimator.Defaults.TransformerCount;
 
+    /// <summary>
+    /// How often the localisation net looks at the image (default 1, the classic spatial transformer). Each step after
+    /// the first warps the input with the θ found so far, regresses a correction from that view and composes it into θ
+    /// (iterative refinement, after Lin and Lucey's inverse-compositional STN); the input is resampled once, with the
+    /// final θ. Each step costs one more pass of the localisation net and the sampler. Not available with
+    /// <see cref="TransformKind.ThinPlateSpline"/>, and not exported to ONNX above 1.
+    /// </summary>
+    public int RefinementSteps { get; set; } = StnClassifyEstimator.Defaults.RefinementSteps;
+
+    /// <summary>
+    /// Width factor of the localisation net (default 1): its convolutions have 8 × and 10 × this many channels and its
+    /// hidden layer 32 × this many units. A wider localisation net learns the pose faster relative to the classifier.
+    /// </summary>
+    public int LocalisationWidth { get; set; } = StnClassifyEstimator.Defaults.LocalisationWidth;
+
+    /// <summary>Batch normalisation after each of the localisation net's convolutions. Default <c>false</c>.</summary>
+    public bool LocalisationBatchNorm { get; set; } = StnClassifyEstimator.Defaults.LocalisationBatchNorm;
+
+    /// <summary>
+    /// Batch normalisation after each of the classifier's convolutions (also for the baseline without the transformer).
+    /// Default <c>false</c>.
+    /// </summary>
+    public bool ClassifierBatchNorm { get; set; } = StnClassifyEstimator.Defaults.ClassifierBatchNorm;
+
     /// <summary>How the sampler interpolates the input. Default <see cref="SamplingMode.Bilinear"/>.</summary>
     public SamplingMode Sampling { get; set; } = StnClassifyEstimator.Defaults.Sampling;
 

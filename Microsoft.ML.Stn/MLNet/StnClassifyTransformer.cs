@@ -24,8 +24,11 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
     /// <summary>Our entry in the model zip; ML.NET's own header for this transformer never changes.</summary>
     internal const string EntryName = "StnModel.bin";
 
-    /// <summary>The entry format this version writes: 2 added the checksum and TorchSharp's module format.</summary>
-    internal const int CurrentFormatVersion = 2;
+    /// <summary>
+    /// The entry format this version writes: 2 added the checksum and TorchSharp's module format, 3 the localisation
+    /// net's width and batch normalisation, the classifier's batch normalisation and the refinement steps.
+    /// </summary>
+    internal const int CurrentFormatVersion = 3;
 
     /// <summary>The oldest entry format this version reads.</summary>
     internal const int OldestFormatVersion = 2;
@@ -173,9 +176,9 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
         TorchSharp.torch.Device device;
         using (var channel = host.Start("Loading"))
             device = ComputeDevice.Choose(env, channel, null, null, "scoring");
-        var transformer = ChecksummedEntry.Load(host, ctx, EntryName, Component, OldestFormatVersion, CurrentFormatVersion, reader =>
+        var transformer = ChecksummedEntry.Load(host, ctx, EntryName, Component, OldestFormatVersion, CurrentFormatVersion, (reader, version) =>
         {
-            var network = NetworkFormat.Read(reader);
+            var network = NetworkFormat.Read(reader, version);
             try
             {
                 var names = new StnColumnNames(reader.ReadString(), reader.ReadString(), reader.ReadString(), reader.ReadString(),

@@ -3,7 +3,11 @@ using Microsoft.ML.Stn.Network;
 
 namespace Microsoft.ML.Stn.MLNet;
 
-/// <summary>Checks of <see cref="StnClassifyOptions.ControlPointGridSize"/> and <see cref="StnClassifyOptions.TransformerCount"/>.</summary>
+/// <summary>
+/// Checks of the options that shape the transformers: <see cref="StnClassifyOptions.ControlPointGridSize"/>,
+/// <see cref="StnClassifyOptions.TransformerCount"/>, <see cref="StnClassifyOptions.RefinementSteps"/> and
+/// <see cref="StnClassifyOptions.LocalisationWidth"/>.
+/// </summary>
 internal static class TransformerOptionsValidation
 {
     public static void Validate(IExceptionContext ectx, StnClassifyOptions o, int outputHeight, int outputWidth)
@@ -12,6 +16,21 @@ internal static class TransformerOptionsValidation
         {
             throw ectx.ExceptParam(nameof(o.TransformerCount),
                 $"TransformerCount must be at least 1, but it is {o.TransformerCount}.");
+        }
+        if (o.RefinementSteps < 1)
+        {
+            throw ectx.ExceptParam(nameof(o.RefinementSteps),
+                $"RefinementSteps must be at least 1, but it is {o.RefinementSteps}.");
+        }
+        if (o.RefinementSteps > 1 && o.Transform == TransformKind.ThinPlateSpline)
+        {
+            throw ectx.ExceptParam(nameof(o.RefinementSteps),
+                $"RefinementSteps must be 1 with Transform = ThinPlateSpline (refinement composes matrices), but it is {o.RefinementSteps}.");
+        }
+        if (o.LocalisationWidth < 1)
+        {
+            throw ectx.ExceptParam(nameof(o.LocalisationWidth),
+                $"LocalisationWidth must be at least 1, but it is {o.LocalisationWidth}.");
         }
         long rectifiedChannels = (long)o.TransformerCount * o.Channels;
         if (rectifiedChannels > ClassifierNet.MaximumInputChannels)

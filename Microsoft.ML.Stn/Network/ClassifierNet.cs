@@ -20,8 +20,10 @@ public sealed class ClassifierNet : nn.Module<Tensor, Tensor>
     /// <param name="height">Input height, at least <see cref="MinimumInputSide"/>.</param>
     /// <param name="width">Input width, at least <see cref="MinimumInputSide"/>.</param>
     /// <param name="classCount">Number of classes; the output is one logit per class.</param>
+    /// <param name="batchNorm">Batch normalisation after each convolution (before its ReLU).</param>
     /// <exception cref="ArgumentException">The channel count is not in [1, <see cref="MaximumInputChannels"/>].</exception>
-    public ClassifierNet(int channels, int height, int width, int classCount) : base(TorchRuntime.CheckedModuleName("classifier"))
+    public ClassifierNet(int channels, int height, int width, int classCount, bool batchNorm = false)
+        : base(TorchRuntime.CheckedModuleName("classifier"))
     {
         if (channels < 1 || channels > MaximumInputChannels)
         {
@@ -29,15 +31,17 @@ public sealed class ClassifierNet : nn.Module<Tensor, Tensor>
                 $"expected 1 to {MaximumInputChannels} input channels for the classifier, got {channels}", nameof(channels));
         }
 
-        var layers = new List<(string, nn.Module<Tensor, Tensor>)>
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        void Block(int stage, long inputChannels, long outputChannels)
         {
-            ("conv1", nn.Conv2d(channels, FirstFilters, 3, padding: 1)),
-            ("relu1", nn.ReLU()),
-            ("pool1", nn.MaxPool2d(2)),
-            ("conv2", nn.Conv2d(FirstFilters, 64, 3, padding: 1)),
-            ("relu2", nn.ReLU()),
-            ("pool2", nn.MaxPool2d(2)),
-        };
+            layers.Add(($"conv{stage}", nn.Conv2d(inputChannels, outputChannels, 3, padding: 1)));
+            if (batchNorm) layers.Add(($"norm{stage}", nn.BatchNorm2d(outputChannels)));
+            layers.Add(($"relu{stage}", nn.ReLU()));
+            layers.Add(($"pool{stage}", nn.MaxPool2d(2)));
+        }
+
+        Block(1, channels, FirstFilters);
+        Block(2, FirstFilters, 64);
         int h = height / 4, w = width / 4;
         for (int i = 3; h > MaxFeatureSide || w > MaxFeatureSide; i++)
         {

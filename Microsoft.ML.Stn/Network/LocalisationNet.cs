@@ -44,15 +44,21 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
     /// <param name="transformerCount">Number of parameter blocks regressed, one per transformer sharing this network.</param>
     /// <param name="initialParameters">The output of the untrained network (the last layer's bias), all blocks one
     /// after the other; <c>null</c> (default) starts every block at the identity.</param>
-    /// <exception cref="ArgumentException">The input size is too small, the channel count or transformer count is not
-    /// positive, or <paramref name="initialParameters"/> has the wrong length.</exception>
+    /// <param name="widthFactor">Multiplies the width of every layer (8 and 10 channels, 32 hidden units); at least 1.</param>
+    /// <param name="batchNorm">Batch normalisation after each convolution.</param>
+    /// <exception cref="ArgumentException">The input size is too small, the channel count, transformer count or width
+    /// factor is not positive, or <paramref name="initialParameters"/> has the wrong length.</exception>
     public LocalisationNet(int channels, int height, int width, TransformKind kind = TransformKind.Affine,
-        int controlPointGridSize = ThinPlateSplineGrid.DefaultControlPointGridSize, int transformerCount = 1, float[]? initialParameters = null)
+        int controlPointGridSize = ThinPlateSplineGrid.DefaultControlPointGridSize, int transformerCount = 1, float[]? initialParameters = null,
+        int widthFactor = 1, bool batchNorm = false)
         : base(TorchRuntime.CheckedModuleName("localisation"))
     {
         Validate(channels, height, width);
         if (transformerCount < 1)
             throw new ArgumentException($"expected at least one transformer, got {transformerCount}", nameof(transformerCount));
+        if (widthFactor < 1)
+            throw new ArgumentException($"expected a width factor of at least 1, got {widthFactor}", nameof(widthFactor));
+        int first = FirstChannels * widthFactor, second = SecondChannels * widthFactor;
         Kind = kind;
         Channels = channels;
         Height = height;
@@ -68,15 +74,17 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
                 nameof(initialParameters));
         }
 
-        var layers = new List<(string, nn.Module<Tensor, Tensor>)>
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        void Block(int stage, Conv2d convolution, long outputChannels, MaxPool2d pool)
         {
-            ("conv1", nn.Conv2d(channels, FirstChannels, 7)),
-            ("pool1", nn.MaxPool2d(2)),
-            ("relu1", nn.ReLU()),
-            ("conv2", nn.Conv2d(FirstChannels, SecondChannels, 5)),
-            ("pool2", nn.MaxPool2d(2)),
-            ("relu2", nn.ReLU()),
-        };
+            layers.Add(($"conv{stage}", convolution));
+            if (batchNorm) layers.Add(($"norm{stage}", nn.BatchNorm2d(outputChannels)));
+            layers.Add(($"pool{stage}", pool));
+            layers.Add(($"relu{stage}", nn.ReLU()));
+        }
+
+        Block(1, nn.Conv2d(channels, first, 7), first, nn.MaxPool2d(2));
+        Block(2, nn.Conv2d(first, second, 5), second, nn.MaxPool2d(2));
         long h = ((height - 6) / 2 - 4) / 2;
         long w = ((width - 6) / 2 - 4) / 2;
         for (int stage = 3; h > MaximumPooledSize || w > MaximumPooledSize; stage++)
@@ -84,17 +92,15 @@ public sealed class LocalisationNet : nn.Module<Tensor, Tensor>
             // Pool only the sides that are still large, so a long thin input does not collapse its short side.
             long poolH = h > MaximumPooledSize ? 2 : 1;
             long poolW = w > MaximumPooledSize ? 2 : 1;
-            layers.Add(($"conv{stage}", nn.Conv2d(SecondChannels, SecondChannels, 3, padding: 1)));
-            layers.Add(($"pool{stage}", nn.MaxPool2d((poolH, poolW))));
-            layers.Add(($"relu{stage}", nn.ReLU()));
+            Block(stage, nn.Conv2d(second, second, 3, padding: 1), second, nn.MaxPool2d((poolH, poolW)));
             h /= poolH;
             w /= poolW;
         }
 
-        FlattenedSize = SecondChannels * h * w;
+        FlattenedSize = second * h * w;
         features = nn.Sequential(layers);
-        hidden = nn.Linear(FlattenedSize, HiddenUnits);
-        head = nn.Linear(HiddenUnits, transformerCount * ParameterCount);
+        hidden = nn.Linear(FlattenedSize, HiddenUnits * widthFactor);
+        head = nn.Linear(HiddenUnits * widthFactor, transformerCount * ParameterCount);
         using (no_grad())
         {
             head.weight!.zero_();

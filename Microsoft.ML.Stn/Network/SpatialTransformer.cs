@@ -19,6 +19,12 @@ namespace Microsoft.ML.Stn.Network;
 /// regresses T parameter blocks; each warps the input, and the T outputs are stacked along the channel axis
 /// (transformer after transformer), as in the paper's multi-transformer designs.
 /// </para>
+/// <para>
+/// With more than one refinement step (matrix kinds only), each step after the first warps the input with the θ found
+/// so far, regresses a correction from that view with the same localisation network, and composes it into θ, as in
+/// Lin and Lucey's inverse-compositional STN. The input is always resampled from the original with the composed θ,
+/// so refinement never interpolates twice.
+/// </para>
 /// </remarks>
 public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor RectifiedImage)>
 {
@@ -41,6 +47,10 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// <param name="transformerCount">T, the number of transformers sharing the localisation network.</param>
     /// <param name="initialParameters">The untrained localisation network's output, T blocks of parameters; <c>null</c>
     /// (default) starts every transformer at the identity.</param>
+    /// <param name="refinementSteps">How often the localisation network looks at the input (1: once, the classic
+    /// spatial transformer); more than 1 needs a matrix kind, not a thin-plate spline.</param>
+    /// <param name="localisationWidth">Width factor of the localisation network's layers.</param>
+    /// <param name="localisationBatchNorm">Batch normalisation after each of the localisation network's convolutions.</param>
     /// <exception cref="ArgumentException">A size or count is out of range.</exception>
     public SpatialTransformer(
         int channels,
@@ -54,13 +64,19 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         bool alignCorners = false,
         int controlPointGridSize = ThinPlateSplineGrid.DefaultControlPointGridSize,
         int transformerCount = 1,
-        float[]? initialParameters = null)
+        float[]? initialParameters = null,
+        int refinementSteps = 1,
+        int localisationWidth = 1,
+        bool localisationBatchNorm = false)
         : base(TorchRuntime.CheckedModuleName("spatial_transformer"))
     {
         GridGenerator.ValidateOutputSize(outputHeight, outputWidth);
         if (kind == TransformKind.ThinPlateSpline)
             ThinPlateSplineGrid.Validate(controlPointGridSize, outputHeight, outputWidth);
-        localisation = new LocalisationNet(channels, height, width, kind, controlPointGridSize, transformerCount, initialParameters);
+        ValidateRefinementSteps(refinementSteps, kind);
+        localisation = new LocalisationNet(channels, height, width, kind, controlPointGridSize, transformerCount, initialParameters,
+            localisationWidth, localisationBatchNorm);
+        RefinementSteps = refinementSteps;
         if (kind == TransformKind.ThinPlateSpline)
             _thinPlateSpline = new ThinPlateSplineGrid(controlPointGridSize, outputHeight, outputWidth, alignCorners);
         ControlPointGridSize = controlPointGridSize;
@@ -113,8 +129,24 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// <summary>T, the number of transformers sharing the localisation network.</summary>
     public int TransformerCount { get; }
 
+    /// <summary>How often the localisation network looks at the input (1: once, the classic spatial transformer).</summary>
+    public int RefinementSteps { get; }
+
     /// <summary>The localisation network that regresses the transform parameters.</summary>
     public LocalisationNet Localisation => localisation;
+
+    /// <summary>Throws unless <paramref name="refinementSteps"/> is at least 1, and 1 for a thin-plate spline.</summary>
+    /// <exception cref="ArgumentException">The step count is out of range for the kind.</exception>
+    public static void ValidateRefinementSteps(int refinementSteps, TransformKind kind)
+    {
+        if (refinementSteps < 1)
+            throw new ArgumentException($"expected at least one refinement step, got {refinementSteps}", nameof(refinementSteps));
+        if (refinementSteps > 1 && kind == TransformKind.ThinPlateSpline)
+        {
+            throw new ArgumentException(
+                $"refinement composes matrices, so a thin-plate spline takes one step, got {refinementSteps}", nameof(refinementSteps));
+        }
+    }
 
     /// <summary>Regresses θ from U and warps U with it.</summary>
     /// <param name="input">U of shape [N, C, H, W] matching the constructor.</param>
@@ -135,6 +167,12 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         for (int t = 0; t < TransformerCount; t++)
         {
             thetas[t] = TransformParameterisation.ToTheta(Kind, parameters.narrow(1, t * count, count), ControlPointGridSize);
+            for (int step = 1; step < RefinementSteps; step++)
+            {
+                var seen = Warp(input, thetas[t], Height, Width, Sampling, Padding, AlignCorners);
+                var correction = TransformParameterisation.ToTheta(Kind, localisation.forward(seen).narrow(1, t * count, count));
+                thetas[t] = Compose(thetas[t], correction);
+            }
             outputs[t] = WarpUnchecked(input, thetas[t]);
         }
 
@@ -152,6 +190,20 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     {
         ValidateInput(input, Channels, Height, Width);
         return WarpUnchecked(input, theta);
+    }
+
+    /// <summary>
+    /// θ ∘ Δ: the θ that reads the input where Δ reads the view that θ produced. Both are [N, 2, 3] or [N, 3, 3].
+    /// </summary>
+    private static Tensor Compose(Tensor theta, Tensor correction)
+    {
+        if (theta.shape[1] == 3)
+            return theta.matmul(correction);
+        using var scope = NewDisposeScope();
+        var linear = theta.narrow(2, 0, 2);
+        var composedLinear = linear.matmul(correction.narrow(2, 0, 2));
+        var composedShift = linear.matmul(correction.narrow(2, 2, 1)).Plus(theta.narrow(2, 2, 1));
+        return cat([composedLinear, composedShift], 2).MoveToOuterDisposeScope();
     }
 
     /// <summary>Releases the thin-plate spline's precomputed matrices with the module.</summary>

@@ -14,7 +14,11 @@ internal sealed record StnArchitecture(
     bool AlignCorners,
     bool UseSpatialTransformer,
     int ControlPointGridSize = ThinPlateSplineGrid.DefaultControlPointGridSize,
-    int TransformerCount = 1)
+    int TransformerCount = 1,
+    int RefinementSteps = 1,
+    int LocalisationWidth = 1,
+    bool LocalisationBatchNorm = false,
+    bool ClassifierBatchNorm = false)
 {
     public int PixelCount => Channels * Height * Width;
 

@@ -42,9 +42,10 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
             // 3000 images, 6 epochs, 4 glyph classes): from the same start the heads still part, since each feeds
             // its own channels of the classifier's first layer.
             _transformer = new SpatialTransformer(a.Channels, a.Height, a.Width, a.OutputHeight, a.OutputWidth, a.Transform,
-                a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, a.TransformerCount);
+                a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, a.TransformerCount, initialParameters: null,
+                a.RefinementSteps, a.LocalisationWidth, a.LocalisationBatchNorm);
         }
-        _classifier = new ClassifierNet(a.RectifiedChannels, a.OutputHeight, a.OutputWidth, a.ClassCount);
+        _classifier = new ClassifierNet(a.RectifiedChannels, a.OutputHeight, a.OutputWidth, a.ClassCount, a.ClassifierBatchNorm);
         _inputScale = ones(1).DetachFromDisposeScope();
         // A plain array, not a tensor field: RegisterComponents would make a tensor field a saved buffer.
         var identity = a.Transform == TransformKind.ThinPlateSpline

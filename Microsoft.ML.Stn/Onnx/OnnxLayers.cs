@@ -16,6 +16,7 @@ internal static class OnnxLayers
             x = module switch
             {
                 Conv2d conv => Conv(g, layer, conv, x),
+                BatchNorm2d norm => BatchNormalization(g, layer, norm, x),
                 MaxPool2d pool => MaxPool(g, layer, pool, x),
                 ReLU => g.Op("Relu", layer, x),
                 Flatten => g.Op("Flatten", layer, n => n.AddAttribute("axis", 1L), x),
@@ -48,6 +49,16 @@ internal static class OnnxLayers
             n.AddAttribute("pads", new[] { padding[0], padding[1], padding[0], padding[1] });
             n.AddAttribute("group", conv.groups);
         }, inputs);
+    }
+
+    /// <summary>Eval-mode batch normalisation: the running statistics, scale and shift.</summary>
+    private static string BatchNormalization(OnnxGraph g, string name, BatchNorm2d norm, string input)
+    {
+        if (norm.weight is null || norm.bias is null || norm.running_mean is null || norm.running_var is null)
+            throw new NotSupportedException($"StnClassify cannot export batch normalisation '{name}' without affine weights and running statistics to ONNX.");
+        return g.Op("BatchNormalization", name, n => n.AddAttribute("epsilon", norm.eps),
+            input, Weights(g, name + ".weight", norm.weight), Weights(g, name + ".bias", norm.bias),
+            Weights(g, name + ".running_mean", norm.running_mean), Weights(g, name + ".running_var", norm.running_var));
     }
 
     private static string MaxPool(OnnxGraph g, string name, MaxPool2d pool, string input)

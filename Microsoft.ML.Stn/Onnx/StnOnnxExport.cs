@@ -37,6 +37,8 @@ internal static class StnOnnxExport
             throw new NotSupportedException($"StnClassify cannot export TransformerCount = {a.TransformerCount} to ONNX; only one transformer is exported.");
         if (a.Transform == TransformKind.ThinPlateSpline)
             throw new NotSupportedException("StnClassify cannot export Transform = ThinPlateSpline to ONNX.");
+        if (a.UseSpatialTransformer && a.RefinementSteps != 1)
+            throw new NotSupportedException($"StnClassify cannot export RefinementSteps = {a.RefinementSteps} to ONNX; only one step is exported.");
         var (transformer, classifier, inputScale) = network.Parts;
         var g = new OnnxGraph(ctx);
         var features = ctx.GetVariableName(column.Name);

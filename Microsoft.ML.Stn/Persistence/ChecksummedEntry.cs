@@ -34,18 +34,20 @@ internal static class ChecksummedEntry
     /// <summary>
     /// Reads the entry written by <see cref="Save"/>: refuses versions outside [oldest, current] with a message that
     /// names them, verifies the checksum, then parses the payload. Any failure to parse a verified payload is reported
-    /// as a damaged entry too, naming <paramref name="component"/> and the entry.
+    /// as a damaged entry too, naming <paramref name="component"/> and the entry. <paramref name="readPayload"/> gets
+    /// the payload and its format version.
     /// </summary>
     public static T Load<T>(IExceptionContext ectx, ModelLoadContext ctx, string name, string component,
-        int oldestVersion, int currentVersion, Func<BinaryReader, T> readPayload)
+        int oldestVersion, int currentVersion, Func<BinaryReader, int, T> readPayload)
     {
         T result = default!;
         bool found = ctx.TryLoadBinaryStream(name, reader =>
         {
             byte[] payload;
+            int version;
             try
             {
-                int version = reader.ReadInt32();
+                version = reader.ReadInt32();
                 if (version < oldestVersion || version > currentVersion)
                 {
                     throw ectx.Except(
@@ -72,7 +74,7 @@ internal static class ChecksummedEntry
             using var payloadReader = new BinaryReader(new MemoryStream(payload, writable: false));
             try
             {
-                result = readPayload(payloadReader);
+                result = readPayload(payloadReader, version);
             }
             // A verified payload that does not parse was written by a broken writer; say which entry all the same.
             catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or OverflowException

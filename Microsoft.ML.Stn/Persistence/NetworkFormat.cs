@@ -13,6 +13,7 @@ internal static class NetworkFormat
     // int: transform kind, sampling mode, padding mode
     // bool: align corners, use spatial transformer
     // int: control-point grid size (thin-plate spline), transformer count
+    // from format 3: int: refinement steps, localisation width; bool: localisation batch norm, classifier batch norm
     // TorchSharp module state (Module.save, which copies a tensor on another device to the CPU before writing it, so the
     // bytes do not depend on the device the network is on; Read builds the network on the CPU)
     public static void Write(BinaryWriter writer, StnClassifierNetwork network)
@@ -31,10 +32,15 @@ internal static class NetworkFormat
         writer.Write(a.UseSpatialTransformer);
         writer.Write(a.ControlPointGridSize);
         writer.Write(a.TransformerCount);
+        writer.Write(a.RefinementSteps);
+        writer.Write(a.LocalisationWidth);
+        writer.Write(a.LocalisationBatchNorm);
+        writer.Write(a.ClassifierBatchNorm);
         network.save(writer);
     }
 
-    public static StnClassifierNetwork Read(BinaryReader reader)
+    /// <summary>Reads a network written by <see cref="Write"/> in entry format <paramref name="formatVersion"/>.</summary>
+    public static StnClassifierNetwork Read(BinaryReader reader, int formatVersion)
     {
         var architecture = new StnArchitecture(
             Channels: Positive(reader.ReadInt32(), "channels"),
@@ -50,6 +56,18 @@ internal static class NetworkFormat
             UseSpatialTransformer: reader.ReadBoolean(),
             ControlPointGridSize: Positive(reader.ReadInt32(), "control-point grid size"),
             TransformerCount: Positive(reader.ReadInt32(), "transformer count"));
+        // Format 2 predates these settings; its networks were built with the values that are the defaults now.
+        if (formatVersion >= 3)
+        {
+            architecture = architecture with
+            {
+                RefinementSteps = Positive(reader.ReadInt32(), "refinement step count"),
+                LocalisationWidth = Positive(reader.ReadInt32(), "localisation width"),
+                LocalisationBatchNorm = reader.ReadBoolean(),
+                ClassifierBatchNorm = reader.ReadBoolean(),
+            };
+        }
+
         var network = new StnClassifierNetwork(architecture);
         try
         {

@@ -1,0 +1,120 @@
+using System.Buffers.Binary;
+using Microsoft.ML.Stn.Tests.Onnx;
+using Microsoft.ML.Stn.Tests.Persistence;
+using Stn.Datasets;
+
+namespace Microsoft.ML.Stn.Tests.MLNet;
+
+/// <summary>
+/// The warp-recipe options through ML.NET (RefinementSteps, LocalisationWidth, LocalisationBatchNorm,
+/// ClassifierBatchNorm): persistence, models of the previous format, ONNX, bad input.
+/// </summary>
+[TestClass]
+public sealed class WarpRecipeTests
+{
+    /// <summary>In the payload: six geometry ints, three kind ints, two flags, grid size and transformer count.</summary>
+    private const int RecipeOffset = PersistenceFiles.PayloadOffset + 6 * 4 + 3 * 4 + 2 + 2 * 4;
+
+    /// <summary>Refinement steps and localisation width (ints), then the two batch-norm flags.</summary>
+    private const int RecipeLength = 4 + 4 + 1 + 1;
+
+    private static StnClassifyOptions Recipe(int refinementSteps)
+    {
+        var options = TrainedModel.Options();
+        options.Epochs = 1;
+        options.RefinementSteps = refinementSteps;
+        options.LocalisationWidth = 2;
+        options.LocalisationBatchNorm = true;
+        options.ClassifierBatchNorm = true;
+        return options;
+    }
+
+    private static readonly string[] Columns = ["Score", "Theta", "BoundingBox", TrainedModel.RectifiedColumn];
+
+    [TestMethod]
+    public void RecipeModelSavesLoadsAndScoresIdentically()
+    {
+        var (ml, model, test) = TrainedModel.Train(Recipe(refinementSteps: 2));
+        var view = GlyphData.View(ml, test);
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, view.Schema, stream);
+        stream.Position = 0;
+        // A strict load of wider, batch-normalised weights fails unless the recipe is read back, and a lost refinement
+        // step would change θ.
+        var loaded = new MLContext().Model.Load(stream, out _);
+        foreach (var column in Columns)
+            TrainedModel.AssertSame(TrainedModel.Vectors(model.Transform(view), column), TrainedModel.Vectors(loaded.Transform(view), column), 1e-6, column);
+    }
+
+    /// <summary>A model saved before the recipe options existed (entry format 2) loads as the classic recipe.</summary>
+    [TestMethod]
+    public void FormatTwoModelLoadsWithTheClassicRecipe()
+    {
+        using var folder = new PersistenceFiles.TempFolder();
+        var path = PersistenceFiles.SaveTrainedModel(folder);
+        PersistenceFiles.RewriteEntry(path, entry =>
+        {
+            Assert.AreEqual(3, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
+            var recipe = entry.AsSpan(RecipeOffset, RecipeLength);
+            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 0, 0 }, recipe.ToArray(), "steps 1, width 1, no batch norm");
+            var formatTwo = entry[..RecipeOffset].Concat(entry[(RecipeOffset + RecipeLength)..]).ToArray();
+            BinaryPrimitives.WriteInt32LittleEndian(formatTwo, 2);
+            BinaryPrimitives.WriteInt64LittleEndian(formatTwo.AsSpan(sizeof(int)), formatTwo.Length - PersistenceFiles.PayloadOffset - PersistenceFiles.HashLength);
+            return PersistenceFiles.Reseal(formatTwo);
+        });
+        RoundTripTests.AssertScoresIdentically(new MLContext().Model.Load(path, out _));
+    }
+
+    [TestMethod]
+    public void StoredRecipeOutOfRangeIsReportedAsDamage()
+    {
+        using var folder = new PersistenceFiles.TempFolder();
+        var path = PersistenceFiles.SaveTrainedModel(folder);
+        PersistenceFiles.RewriteEntry(path, entry =>
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(RecipeOffset), 0);
+            return PersistenceFiles.Reseal(entry);
+        });
+        var e = Assert.Throws<Exception>(() => new MLContext().Model.Load(path, out _));
+        StringAssert.Contains(PersistenceFiles.Messages(e), "refinement step count is 0");
+    }
+
+    /// <summary>Batch normalisation exports as ONNX BatchNormalization with the running statistics.</summary>
+    [TestMethod]
+    public void BatchNormalisedWideModelExportsToOnnx()
+    {
+        var (ml, model, test) = TrainedModel.Train(Recipe(refinementSteps: 1));
+        var view = GlyphData.View(ml, test);
+        var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, view), test, Glyphs.Name);
+        var scored = model.Transform(view);
+        TrainedModel.AssertSame(TrainedModel.Vectors(scored, "Score"), OnnxRunner.Floats(onnx["Score.output"]), 1e-4, "Score");
+        TrainedModel.AssertSame(TrainedModel.Vectors(scored, "Theta"), OnnxRunner.Floats(onnx["Theta.output"]), 1e-4, "θ");
+    }
+
+    [TestMethod]
+    public void RefiningModelIsNotExportedToOnnx()
+    {
+        var (ml, model, test) = TrainedModel.Train(Recipe(refinementSteps: 2));
+        using var stream = new MemoryStream();
+        var e = Assert.Throws<Exception>(() => ml.Model.ConvertToOnnx(model, GlyphData.View(ml, test), stream));
+        StringAssert.Contains(PersistenceFiles.Messages(e), "RefinementSteps = 2");
+    }
+
+    [TestMethod]
+    public void BadRecipeIsRefusedByName()
+    {
+        var ml = new MLContext(1);
+        void Refused(Action<StnClassifyOptions> change, params string[] parts)
+        {
+            var options = TrainedModel.Options();
+            change(options);
+            var e = Assert.Throws<Exception>(() => ml.Transforms.StnClassify(options));
+            foreach (var part in parts)
+                Assert.Contains(part, e.Message, $"message should name '{part}': {e.Message}");
+        }
+
+        Refused(o => o.RefinementSteps = 0, "RefinementSteps", "0");
+        Refused(o => (o.Transform, o.RefinementSteps) = (TransformKind.ThinPlateSpline, 2), "RefinementSteps", "ThinPlateSpline");
+        Refused(o => o.LocalisationWidth = 0, "LocalisationWidth", "0");
+    }
+}
