@@ -116,5 +116,7 @@ public sealed class WarpRecipeTests
         Refused(o => o.RefinementSteps = 0, "RefinementSteps", "0");
         Refused(o => (o.Transform, o.RefinementSteps) = (TransformKind.ThinPlateSpline, 2), "RefinementSteps", "ThinPlateSpline");
         Refused(o => o.LocalisationWidth = 0, "LocalisationWidth", "0");
+        Refused(o => o.AlignmentWeight = -1, "AlignmentWeight", "-1");
+        Refused(o => o.AlignmentWeight = float.NaN, "AlignmentWeight", "NaN");
     }
 }

@@ -77,7 +77,8 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         var architecture = Architecture(o, labels.Count);
         var settings = new TrainingSettings(o.Epochs, o.BatchSize, o.LearningRate, o.LocalisationLearningRate ?? o.LearningRate,
             o.Optimizer, o.Momentum, o.WeightDecay, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateDecay,
-            o.EarlyStoppingPatience, o.Seed ?? _host.Rand.Next(), o.CancellationToken, o.Progress, device);
+            o.EarlyStoppingPatience, o.Seed ?? _host.Rand.Next(), o.CancellationToken, o.Progress, device,
+            o.UseSpatialTransformer ? o.AlignmentWeight : 0);
 
         lock (TorchRuntime.TrainingLock)
         {
@@ -162,6 +163,8 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         }
         if (!(o.WeightDecay >= 0) || !float.IsFinite(o.WeightDecay))
             throw ectx.ExceptParam(nameof(o.WeightDecay), $"WeightDecay must be zero or positive, but it is {o.WeightDecay}.");
+        if (!(o.AlignmentWeight >= 0) || !float.IsFinite(o.AlignmentWeight))
+            throw ectx.ExceptParam(nameof(o.AlignmentWeight), $"AlignmentWeight must be zero or positive, but it is {o.AlignmentWeight}.");
         if (!(o.Momentum >= 0) || !(o.Momentum < 1))
             throw ectx.ExceptParam(nameof(o.Momentum), $"Momentum must be in [0, 1), but it is {o.Momentum}.");
         if (!(o.LearningRateDecay > 0) || !(o.LearningRateDecay <= 1))

@@ -117,6 +117,14 @@ public sealed class StnClassifyOptions
     /// </summary>
     public bool ClassifierBatchNorm { get; set; } = StnClassifyEstimator.Defaults.ClassifierBatchNorm;
 
+    /// <summary>
+    /// Weight of the alignment loss (default 0: off), added to the cross-entropy while training: 1 − the mean
+    /// correlation between each rectified image and the other rectified images of its class in the batch. It asks the
+    /// warp to bring every object of a class into one pose (congealing, from the class label alone), which the
+    /// classification loss stops asking for once the classifier copes with every pose. Only the warp learns from it.
+    /// </summary>
+    public float AlignmentWeight { get; set; }
+
     /// <summary>How the sampler interpolates the input. Default <see cref="SamplingMode.Bilinear"/>.</summary>
     public SamplingMode Sampling { get; set; } = StnClassifyEstimator.Defaults.Sampling;
 

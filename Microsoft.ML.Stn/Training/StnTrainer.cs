@@ -81,8 +81,10 @@ internal sealed class StnTrainer
                         int start = b * batchSize, n = Math.Min(batchSize, count - start);
                         var (images, labels) = trainingData.Batch(permutation.narrow(0, start, n));
                         optimizer.zero_grad();
-                        var logits = network.forward(images).Logits;
+                        var (logits, _, rectified) = network.forward(images);
                         var loss = nn.functional.cross_entropy(logits, labels);
+                        if (_settings.AlignmentWeight > 0)
+                            loss = loss.Plus(AlignmentLoss.Compute(rectified, labels, architecture.ClassCount).Times(_settings.AlignmentWeight));
                         loss.backward();
                         optimizer.step();
                         totals.Add(loss, logits, labels, n);

@@ -19,4 +19,5 @@ internal sealed record TrainingSettings(
     int Seed,
     CancellationToken CancellationToken,
     Action<StnTrainingProgress>? Progress,
-    Device Device);
+    Device Device,
+    double AlignmentWeight = 0);

@@ -248,10 +248,18 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     // and RectifiedImage.
     var onnxPath = Path.Combine(options.Output, "stn-model.onnx");
     var exportClock = Stopwatch.StartNew();
-    using (var onnxFile = File.Create(onnxPath))
+    var scoringModel = new TransformerChain<ITransformer>(((IEnumerable<ITransformer>)stn.Model).Skip(1).ToArray());
+    try
     {
-        var scoringModel = new TransformerChain<ITransformer>(((IEnumerable<ITransformer>)stn.Model).Skip(1).ToArray());
+        using var onnxFile = File.Create(onnxPath);
         ml.Model.ConvertToOnnx(scoringModel, DataViews.PixelsOnly(ml, canvas * canvas), onnxFile);
+    }
+    catch (NotSupportedException e)
+    {
+        // Options that the export does not cover (--stn RefinementSteps=2, Orientations=8, ...) only cost the ONNX file.
+        File.Delete(onnxPath);
+        Console.WriteLine($"ONNX model: not written ({e.Message})");
+        return;
     }
     Console.WriteLine($"ONNX model: {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F0} KiB, exported in {exportClock.Elapsed.TotalSeconds:F2} s)");
 }
