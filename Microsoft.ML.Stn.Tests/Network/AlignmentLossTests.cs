@@ -32,6 +32,17 @@ public sealed class AlignmentLossTests
     }
 
     [TestMethod]
+    public void OnlyBoxesReachingBeyondTheInputArePenalised()
+    {
+        using var scope = NewDisposeScope();
+        Assert.AreEqual(0.0, AlignmentLoss.BeyondInput(tensor(new float[] { 0, 0, 40, 20, 5, 5, 10, 10 }, [1, 8]), 20, 40).item<float>(),
+            "two boxes inside a 20×40 input");
+        // 20 px left of a 40-wide input and 10 px below a 20-high one: 0.5 + 0.5, over two boxes (one inside).
+        var beyond = tensor(new float[] { -20, 0, 40, 30, 5, 5, 10, 10 }, [2, 4]);
+        Assert.AreEqual(0.5, AlignmentLoss.BeyondInput(beyond, 20, 40).item<float>(), 1e-6);
+    }
+
+    [TestMethod]
     public void GradientPullsAnImageTowardsItsClass()
     {
         using var scope = NewDisposeScope();

@@ -121,7 +121,9 @@ public sealed class StnClassifyOptions
     /// Weight of the alignment loss (default 0: off), added to the cross-entropy while training: 1 − the mean
     /// correlation between each rectified image and the other rectified images of its class in the batch. It asks the
     /// warp to bring every object of a class into one pose (congealing, from the class label alone), which the
-    /// classification loss stops asking for once the classifier copes with every pose. Only the warp learns from it.
+    /// classification loss stops asking for once the classifier copes with every pose. Correlation alone would reward
+    /// zooming out (small objects on a blank field look alike), so the same weight also penalises boxes that reach
+    /// beyond the input, where the sampler reads only padding. Only the warp learns from it.
     /// </summary>
     public float AlignmentWeight { get; set; }
 

@@ -30,6 +30,25 @@ public static class AlignmentLoss
         return correlation.mean().SubtractedFrom(1.0).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// How far the boxes reach beyond the input, as a fraction of its sides, summed over the four edges and averaged
+    /// over the boxes. Correlation alone rewards zooming out: a small object on a blank field correlates with any other
+    /// small object. Beyond the input the sampler reads only padding, so a warp never needs to look there.
+    /// </summary>
+    /// <param name="boxes">Boxes [N, 4·T] (left, top, right, bottom) in input pixel edges.</param>
+    /// <param name="height">Input height.</param>
+    /// <param name="width">Input width.</param>
+    public static Tensor BeyondInput(Tensor boxes, int height, int width)
+    {
+        using var scope = NewDisposeScope();
+        var edges = boxes.reshape(-1, 4);
+        var left = edges[.., 0].negative().relu().DividedBy(width);
+        var top = edges[.., 1].negative().relu().DividedBy(height);
+        var right = edges[.., 2].Minus(width).relu().DividedBy(width);
+        var bottom = edges[.., 3].Minus(height).relu().DividedBy(height);
+        return (left.Plus(top).Plus(right).Plus(bottom)).mean().MoveToOuterDisposeScope();
+    }
+
     /// <summary>Each row less its mean, divided by its length (a row without variance stays near zero).</summary>
     private static Tensor Normalised(Tensor rows)
     {

@@ -81,10 +81,14 @@ internal sealed class StnTrainer
                         int start = b * batchSize, n = Math.Min(batchSize, count - start);
                         var (images, labels) = trainingData.Batch(permutation.narrow(0, start, n));
                         optimizer.zero_grad();
-                        var (logits, _, rectified) = network.forward(images);
+                        var (logits, theta, rectified) = network.forward(images);
                         var loss = nn.functional.cross_entropy(logits, labels);
                         if (_settings.AlignmentWeight > 0)
-                            loss = loss.Plus(AlignmentLoss.Compute(rectified, labels, architecture.ClassCount).Times(_settings.AlignmentWeight));
+                        {
+                            var alignment = AlignmentLoss.Compute(rectified, labels, architecture.ClassCount)
+                                .Plus(AlignmentLoss.BeyondInput(network.BoundingBoxes(theta), architecture.Height, architecture.Width));
+                            loss = loss.Plus(alignment.Times(_settings.AlignmentWeight));
+                        }
                         loss.backward();
                         optimizer.step();
                         totals.Add(loss, logits, labels, n);
