@@ -21,7 +21,8 @@ public sealed class EndToEndTests
             $"centroid spread: inputs {result.Before:F2} px, rectified {result.After:F2} px");
         Assert.IsGreaterThanOrEqualTo(result.BaselineAccuracy + 0.03, result.Accuracy,
             $"StnClassify {result.Accuracy:P1} must clearly beat the baseline {result.BaselineAccuracy:P1}");
-        Assert.IsLessThan(0.7 * result.Before, result.After,
+        // Over seeds 1–3 and both kernel sets (examples/EndToEndSweep): ratio 0.27–0.31, 5–10 points over the baseline.
+        Assert.IsLessThan(0.45 * result.Before, result.After,
             $"centroid spread: inputs {result.Before:F2} px, rectified {result.After:F2} px");
     }
 
@@ -31,10 +32,10 @@ public sealed class EndToEndTests
         var result = Scenarios.Rotation(seed: 1);
         Console.WriteLine($"accuracy {result.Accuracy:P1}; rotation spread within a class: applied {result.Before:F1}°, " +
             $"left after the warp {result.After:F1}°");
-        // Which kernels libtorch picks moves this run: 0.75× at 99.2 % with the default (AVX-512) kernels, 0.87× at
-        // 80.8 % with AVX2 only. Making rotation learning itself robust is the learning issue's work.
-        Assert.IsLessThan(0.95 * result.Before, result.After,
+        // Over seeds 1–3 and both kernel sets (examples/EndToEndSweep): 0.55–0.63× at 97.4–100 %. Before the alignment
+        // loss the AVX2 kernels took seed 1 to 0.87× at 80.8 %.
+        Assert.IsLessThan(0.75 * result.Before, result.After,
             $"rotation spread within a class: applied {result.Before:F1}°, left after the warp {result.After:F1}°");
-        Assert.IsGreaterThan(0.7, result.Accuracy, "undoing rotation must not cost the classification");
+        Assert.IsGreaterThan(0.9, result.Accuracy, "undoing rotation must not cost the classification");
     }
 }

@@ -41,6 +41,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         public const int LocalisationWidth = 1;
         public const bool LocalisationBatchNorm = false;
         public const bool ClassifierBatchNorm = false;
+        public const float AlignmentWeight = 2f;
     }
 
     private readonly IHostEnvironment _env;
@@ -78,7 +79,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         var settings = new TrainingSettings(o.Epochs, o.BatchSize, o.LearningRate, o.LocalisationLearningRate ?? o.LearningRate,
             o.Optimizer, o.Momentum, o.WeightDecay, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateDecay,
             o.EarlyStoppingPatience, o.Seed ?? _host.Rand.Next(), o.CancellationToken, o.Progress, device,
-            o.UseSpatialTransformer ? o.AlignmentWeight : 0);
+            o.UseSpatialTransformer ? ResolvedAlignmentWeight(o) : 0);
 
         lock (TorchRuntime.TrainingLock)
         {
@@ -111,6 +112,9 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         StnOutputColumns.CheckBoundingBoxName(_host, o.BoundingBoxColumnName, inputSchema.Select(c => c.Name));
         return new StnOutputColumns(ColumnNames(o), labels, Architecture(o, labels.Count)).OutputShape(inputSchema);
     }
+
+    private static float ResolvedAlignmentWeight(StnClassifyOptions o) =>
+        o.AlignmentWeight ?? (o.TransformerCount == 1 ? Defaults.AlignmentWeight : 0f);
 
     private static StnArchitecture Architecture(StnClassifyOptions o, int classCount) =>
         new(o.Channels, o.ImageHeight, o.ImageWidth, o.OutputHeight ?? o.ImageHeight, o.OutputWidth ?? o.ImageWidth, classCount,
@@ -163,8 +167,8 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         }
         if (!(o.WeightDecay >= 0) || !float.IsFinite(o.WeightDecay))
             throw ectx.ExceptParam(nameof(o.WeightDecay), $"WeightDecay must be zero or positive, but it is {o.WeightDecay}.");
-        if (!(o.AlignmentWeight >= 0) || !float.IsFinite(o.AlignmentWeight))
-            throw ectx.ExceptParam(nameof(o.AlignmentWeight), $"AlignmentWeight must be zero or positive, but it is {o.AlignmentWeight}.");
+        if (o.AlignmentWeight is { } alignment && (!(alignment >= 0) || !float.IsFinite(alignment)))
+            throw ectx.ExceptParam(nameof(o.AlignmentWeight), $"AlignmentWeight must be zero or positive, but it is {alignment}.");
         if (!(o.Momentum >= 0) || !(o.Momentum < 1))
             throw ectx.ExceptParam(nameof(o.Momentum), $"Momentum must be in [0, 1), but it is {o.Momentum}.");
         if (!(o.LearningRateDecay > 0) || !(o.LearningRateDecay <= 1))

@@ -118,14 +118,16 @@ public sealed class StnClassifyOptions
     public bool ClassifierBatchNorm { get; set; } = StnClassifyEstimator.Defaults.ClassifierBatchNorm;
 
     /// <summary>
-    /// Weight of the alignment loss (default 0: off), added to the cross-entropy while training: 1 − the mean
+    /// Weight of the alignment loss (0 turns it off), added to the cross-entropy while training: 1 − the mean
     /// correlation between each rectified image and the other rectified images of its class in the batch. It asks the
     /// warp to bring every object of a class into one pose (congealing, from the class label alone), which the
     /// classification loss stops asking for once the classifier copes with every pose. Correlation alone would reward
     /// zooming out (small objects on a blank field look alike), so the same weight also penalises boxes that reach
-    /// beyond the input, where the sampler reads only padding. Only the warp learns from it.
+    /// beyond the input, where the sampler reads only padding. Only the warp learns from it. <c>null</c> (default) is 2
+    /// with one transformer and 0 with several: when the label depends on several objects (a sum of two digits), the
+    /// images of one class do not look alike.
     /// </summary>
-    public float AlignmentWeight { get; set; }
+    public float? AlignmentWeight { get; set; }
 
     /// <summary>How the sampler interpolates the input. Default <see cref="SamplingMode.Bilinear"/>.</summary>
     public SamplingMode Sampling { get; set; } = StnClassifyEstimator.Defaults.Sampling;

@@ -18,7 +18,8 @@ public sealed class StnTrainingProgress
     /// <summary>Batches per epoch.</summary>
     public required int Batches { get; init; }
 
-    /// <summary>Mean cross-entropy over this epoch's batches so far.</summary>
+    /// <summary>Mean training loss over this epoch's batches so far: the cross-entropy, plus the alignment loss times
+    /// <see cref="StnClassifyOptions.AlignmentWeight"/> when a spatial transformer is trained.</summary>
     public required double Loss { get; init; }
 
     /// <summary>Accuracy on the training batches of this epoch so far.</summary>
