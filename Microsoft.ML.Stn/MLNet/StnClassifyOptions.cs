@@ -124,8 +124,8 @@ public sealed class StnClassifyOptions
     /// classification loss stops asking for once the classifier copes with every pose. Correlation alone would reward
     /// zooming out (small objects on a blank field look alike), so the same weight also penalises boxes that reach
     /// beyond the input, where the sampler reads only padding. Only the warp learns from it. <c>null</c> (default) is 2
-    /// with one transformer and 0 with several: when the label depends on several objects (a sum of two digits), the
-    /// images of one class do not look alike.
+    /// with one transformer and 0 with several: several transformers are there to look at different parts, and the
+    /// loss pulls their warps together (two trained on glyph sums learned nearly the same warp).
     /// </summary>
     public float? AlignmentWeight { get; set; }
 

@@ -7,7 +7,7 @@ using Stn.Datasets;
 // One spatial transformer against two, with the same classifier, data and training budget, on glyph sums: two glyphs,
 // each independently rotated, scaled and shifted within its half of an H×2H canvas, labelled a + b.
 // Usage: ParallelTransformers [--train N] [--test N] [--epochs N] [--seeds N] [--transform KIND] [--height H] [--glyph SIDE]
-//        [--output SIDE] [--classes GLYPH_CLASSES] [--counts 0,1,2] [--localisation-lr RATE]
+//        [--output SIDE] [--classes GLYPH_CLASSES] [--counts 0,1,2] [--localisation-lr RATE] [--alignment WEIGHT]
 var values = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
@@ -26,6 +26,7 @@ int height = Number("height", 24), glyph = Number("glyph", 12), side = Number("o
 var kind = Enum.Parse<TransformKind>(values.GetValueOrDefault("transform", nameof(TransformKind.Affine)));
 var counts = values.GetValueOrDefault("counts", "0,1,2").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
 float? localisationRate = values.TryGetValue("localisation-lr", out var rate) ? float.Parse(rate, CultureInfo.InvariantCulture) : null;
+float? alignmentWeight = values.TryGetValue("alignment", out var weight) ? float.Parse(weight, CultureInfo.InvariantCulture) : null;
 
 Console.WriteLine($"Glyph sums: {trainCount} training and {testCount} test images of {height}×{2 * height} ({glyph}-pixel glyphs of {classes} classes, labels 0–{2 * classes - 2}), {epochs} epochs, transform {kind}, " +
                   $"rectified images {side}×{side} per transformer, {seeds} seed(s).");
@@ -48,6 +49,7 @@ for (int seed = 1; seed <= seeds; seed++)
             TransformerCount = Math.Max(1, count),
             Epochs = epochs,
             LocalisationLearningRate = localisationRate,
+            AlignmentWeight = alignmentWeight,
             Seed = seed,
         };
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options));
