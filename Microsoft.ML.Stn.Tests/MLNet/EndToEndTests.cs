@@ -24,6 +24,13 @@ public sealed class EndToEndTests
         // Over seeds 1–3 and both kernel sets (examples/EndToEndSweep): ratio 0.27–0.31, 5–10 points over the baseline.
         Assert.IsLessThan(0.45 * result.Before, result.After,
             $"centroid spread: inputs {result.Before:F2} px, rectified {result.After:F2} px");
+
+        // The pose from the known distortion, mean over classes. Over the same sweep: size 0.46–0.58, position
+        // 0.29–0.34; rotation stays at 0.96–0.99, which default options do not undo (see the rotation test).
+        var pose = result.Pose!.Value;
+        Console.WriteLine($"pose left after the warp: rotation {pose.RotationLeft:F2}, size {pose.Size:F2}, position {pose.Position:F2}");
+        Assert.IsLessThan(0.7, pose.Size, $"size spread left {pose.Size:F2}");
+        Assert.IsLessThan(0.45, pose.Position, $"position spread left {pose.Position:F2}");
     }
 
     [TestMethod]

@@ -18,7 +18,8 @@ for (int i = 0; i + 1 < args.Length; i += 2)
 }
 
 Console.WriteLine($"CPU kernels: ATEN_CPU_CAPABILITY={Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY") ?? "(default)"}");
-Console.WriteLine($"{"scenario",-10}{"seed",5}{"accuracy",10}{"baseline",10}{"before",9}{"after",9}{"ratio",8}");
+Console.WriteLine($"{"scenario",-10}{"seed",5}{"accuracy",10}{"baseline",10}{"before",9}{"after",9}{"ratio",8}" +
+                  $"{"rotation",10}{"size",7}{"position",10}");
 foreach (var scenario in scenarios)
 {
     foreach (int seed in seeds)
@@ -29,8 +30,9 @@ foreach (var scenario in scenarios)
             "rotation" => Scenarios.Rotation(seed),
             _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
         };
+        var pose = result.Pose is { } p ? $"{p.RotationLeft,10:F2}{p.Size,7:F2}{p.Position,10:F2}" : "";
         Console.WriteLine($"{scenario,-10}{seed,5}{result.Accuracy,10:P1}{result.BaselineAccuracy,10:P1}" +
-                          $"{result.Before,9:F2}{result.After,9:F2}{result.Ratio,8:F2}");
+                          $"{result.Before,9:F2}{result.After,9:F2}{result.Ratio,8:F2}{pose}");
     }
 }
 return 0;

@@ -10,7 +10,9 @@ namespace EndToEndSweep;
 /// <param name="BaselineAccuracy">The same classifier without the spatial transformer (NaN when not trained).</param>
 /// <param name="Before">The distortion's spread: centroid spread in pixels, or rotation spread within a class in degrees.</param>
 /// <param name="After">The same spread after the warp.</param>
-public sealed record ScenarioResult(double Accuracy, double BaselineAccuracy, double Before, double After)
+/// <param name="Pose">Rotation, size and position left after the warp, mean over classes (<see cref="PoseFigures"/>);
+/// null where the scenario does not measure them.</param>
+public sealed record ScenarioResult(double Accuracy, double BaselineAccuracy, double Before, double After, PoseRatios? Pose = null)
 {
     /// <summary>How much of the spread the warp leaves.</summary>
     public double Ratio => After / Before;
@@ -25,15 +27,19 @@ public static class Scenarios
 {
     public const int Canvas = 32;
 
-    /// <summary>Default options, 2000 training images, 8 epochs: accuracy against the baseline and centroid spread.</summary>
+    /// <summary>
+    /// Default options, 2000 training images, 8 epochs: accuracy against the baseline, centroid spread, and the pose
+    /// left after the warp.
+    /// </summary>
     public static ScenarioResult Centring(int seed)
     {
         var train = GlyphDataset.Generate(2000, 101 + 10 * (seed - 1));
         var test = GlyphDataset.Generate(500, 102 + 10 * (seed - 1));
-        var (accuracy, rectifiedImages, _) = TrainAndScore(train, test, new StnClassifyOptions { Epochs = 8 }, seed);
+        var (accuracy, rectifiedImages, thetas) = TrainAndScore(train, test, new StnClassifyOptions { Epochs = 8 }, seed);
         var (baseline, _, _) = TrainAndScore(train, test, new StnClassifyOptions { Epochs = 8, UseSpatialTransformer = false }, seed);
         var inputs = Enumerable.Range(0, test.Count).Select(test.Image).ToArray();
-        return new ScenarioResult(accuracy, baseline, CentroidSpread(inputs), CentroidSpread(rectifiedImages));
+        var pose = PoseFigures.MeanOverClasses(test.Distortions, test.Labels, thetas, Canvas, Canvas);
+        return new ScenarioResult(accuracy, baseline, CentroidSpread(inputs), CentroidSpread(rectifiedImages), pose);
     }
 
     /// <summary>
