@@ -18,7 +18,7 @@ public sealed class DatasetTests
     [TestMethod]
     public void GlyphsAreDistinctAndInked()
     {
-        var rendered = Enumerable.Range(0, Glyphs.ClassCount).Select(c => Glyphs.Render(c, 16)).ToArray();
+        var rendered = Glyphs.RenderAll(16);
         Assert.AreEqual(Glyphs.ClassCount, Enumerable.Range(0, Glyphs.ClassCount).Select(Glyphs.Name).Distinct().Count());
         foreach (var image in rendered)
         {

@@ -31,7 +31,7 @@ public static class GlyphDataset
 
         var rng = new Random(seed);
         var labels = BalancedShuffledLabels(count, rng);
-        var upright = Upright(glyphSize);
+        var upright = Glyphs.RenderAll(glyphSize);
         int imageLength = canvasSize * canvasSize;
         var pixels = new float[count * imageLength];
         var distortions = new RtsParameters[count];
@@ -64,7 +64,7 @@ public static class GlyphDataset
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var rng = new Random(seed);
         var labels = BalancedShuffledLabels(count, rng);
-        var upright = Upright(glyphSize);
+        var upright = Glyphs.RenderAll(glyphSize);
         return Clutter.Compose(labels.Select(l => upright[l]).ToArray(), labels, glyphSize, rng.Next(), canvasSize, pieces, pieceSide, translate);
     }
 
@@ -80,7 +80,4 @@ public static class GlyphDataset
         rng.Shuffle(labels);
         return labels;
     }
-
-    private static float[][] Upright(int glyphSize) =>
-        Enumerable.Range(0, Glyphs.ClassCount).Select(c => Glyphs.Render(c, glyphSize)).ToArray();
 }

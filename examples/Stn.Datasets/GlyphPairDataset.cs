@@ -57,7 +57,7 @@ public static class GlyphPairDataset
         ArgumentOutOfRangeException.ThrowIfGreaterThan(glyphClasses, Glyphs.ClassCount);
 
         var rng = new Random(seed);
-        var upright = Enumerable.Range(0, Glyphs.ClassCount).Select(c => Glyphs.Render(c, glyphSize)).ToArray();
+        var upright = Glyphs.RenderAll(glyphSize);
         int width = 2 * height, imageLength = height * width;
         var pixels = new float[count * imageLength];
         var labels = new int[count];

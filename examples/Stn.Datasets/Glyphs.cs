@@ -25,6 +25,10 @@ public static class Glyphs
         return Names[cls];
     }
 
+    /// <summary>Every class rendered upright by <see cref="Render"/>, indexed by class.</summary>
+    /// <param name="size">Canvas side in pixels.</param>
+    public static float[][] RenderAll(int size) => Enumerable.Range(0, ClassCount).Select(c => Render(c, size)).ToArray();
+
     /// <summary>Renders an upright glyph centred on a square canvas, ink 255 on background 0, with anti-aliased strokes.</summary>
     /// <param name="cls">Class index in [0, <see cref="ClassCount"/>).</param>
     /// <param name="size">Canvas side in pixels; the stroke width is size/8.</param>
