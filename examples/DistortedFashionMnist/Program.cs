@@ -160,10 +160,12 @@ void PrintSeed(SeedResult r)
     {
         Console.WriteLine($"Boxes against the true box (the tight box of the object's own pixels; hit: IoU > {BoxMetrics.HitThreshold}); mAP from ML.NET's " +
                           "EvaluateObjectDetection (box and predicted class must both be right):");
-        Console.WriteLine($"  {"box",-28}{"hit rate",10}{"mean IoU",10}{"mAP50",8}{"mAP50-95",10}");
-        Console.WriteLine($"  {"STN BoundingBox",-28}{b.Stn.HitRate,10:P1}{b.Stn.MeanIoU,10:F3}{b.StnMap.Map50,8:F3}{b.StnMap.Map50To95,10:F3}");
+        Console.WriteLine($"  {"box",-28}{"hit rate",10}{"mean IoU",10}{"mAP50",8}{"mAP50-95",10}{"side ratio",12}{"centre error",14}");
+        Console.WriteLine($"  {"STN BoundingBox",-28}{b.Stn.HitRate,10:P1}{b.Stn.MeanIoU,10:F3}{b.StnMap.Map50,8:F3}{b.StnMap.Map50To95,10:F3}" +
+                          $"{b.Stn.SideRatio,12:F2}{b.Stn.CentreError,14:F2}");
         Console.WriteLine($"  {"whole image (reference)",-28}{b.WholeImage.HitRate,10:P1}{b.WholeImage.MeanIoU,10:F3}" +
-                          $"{b.WholeImageMap.Map50,8:F3}{b.WholeImageMap.Map50To95,10:F3}");
+                          $"{b.WholeImageMap.Map50,8:F3}{b.WholeImageMap.Map50To95,10:F3}{b.WholeImage.SideRatio,12:F2}{b.WholeImage.CentreError,14:F2}");
+        Console.WriteLine("  (side ratio: median √(box area / true area); centre error: median centre distance / √(true area))");
     }
 
     if (r.Pose is null)
@@ -204,6 +206,8 @@ void PrintSummary(IReadOnlyList<SeedResult> all)
     Row("STN box hit rate %", r => 100 * r.Boxes?.Stn.HitRate, "F2");
     Row("STN box mean IoU", r => r.Boxes?.Stn.MeanIoU, "F3");
     Row("STN box mAP50", r => r.Boxes?.StnMap.Map50, "F3");
+    Row("STN box side ratio", r => r.Boxes?.Stn.SideRatio, "F2");
+    Row("STN box centre error", r => r.Boxes?.Stn.CentreError, "F2");
     Row("whole-image hit rate %", r => 100 * r.Boxes?.WholeImage.HitRate, "F2");
     Row("whole-image mean IoU", r => r.Boxes?.WholeImage.MeanIoU, "F3");
     Row("rotation left", r => r.MeanPose?.RotationLeft, "F3");

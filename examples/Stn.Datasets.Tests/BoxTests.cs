@@ -51,6 +51,22 @@ public sealed class BoxTests
     }
 
     [TestMethod]
+    public void SideRatioAndCentreErrorAreMediansOverFiniteBoxes()
+    {
+        var truth = new[] { new Box(0, 0, 2, 2), new Box(0, 0, 2, 2), new Box(0, 0, 2, 2), new Box(0, 0, 2, 2) };
+        var predicted = new[]
+        {
+            new Box(0, 0, 4, 4),                 // side ratio 2, centre (2, 2) against (1, 1): error √2 / 2 ≈ 0.71
+            new Box(1, 0, 3, 2),                 // side ratio 1, centre 1 pixel right: error 1 / 2
+            new Box(0, 0, 1, 1),                 // side ratio 0.5, centre (0.5, 0.5): error √0.5 / 2 ≈ 0.35
+            new Box(float.NaN, 0, 0, 0),         // left out of both medians
+        };
+        var scores = BoxMetrics.Evaluate(predicted, truth);
+        Assert.AreEqual(1, scores.SideRatio, 1e-6);
+        Assert.AreEqual(0.5, scores.CentreError, 1e-6);
+    }
+
+    [TestMethod]
     public void RtsTrueBoxIsTheTightBoxOfTheDistortedObject()
     {
         var data = GlyphDataset.Generate(20, seed: 3);

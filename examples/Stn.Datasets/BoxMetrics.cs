@@ -4,7 +4,13 @@ namespace Stn.Datasets;
 /// <param name="HitRate">Fraction of images whose predicted box has IoU above <see cref="BoxMetrics.HitThreshold"/> with the true box.</param>
 /// <param name="MeanIoU">Mean intersection over union.</param>
 /// <param name="Count">Number of images.</param>
-public readonly record struct BoxScores(double HitRate, double MeanIoU, int Count);
+/// <param name="SideRatio">
+/// Median of √(predicted area / true area): above 1 the boxes are too loose, below 1 too tight, whatever their position.
+/// </param>
+/// <param name="CentreError">
+/// Median distance between the predicted and the true centre, in units of √(true area): 0 for a centred box.
+/// </param>
+public readonly record struct BoxScores(double HitRate, double MeanIoU, int Count, double SideRatio, double CentreError);
 
 /// <summary>
 /// The co-localisation metrics of the spatial transformer paper (Jaderberg et al., 2015, section 4.4): a predicted box
@@ -34,6 +40,8 @@ public static class BoxMetrics
 
         int hits = 0;
         double sum = 0;
+        var sides = new List<double>(truth.Count);
+        var centres = new List<double>(truth.Count);
         for (int i = 0; i < truth.Count; i++)
         {
             double iou = Box.IntersectionOverUnion(predicted[i], truth[i]);
@@ -42,8 +50,30 @@ public static class BoxMetrics
             {
                 hits++;
             }
+
+            // A missing prediction or an empty true box has no size or centre to compare; it still counts as a miss above.
+            if (predicted[i].IsFinite && truth[i].Area > 0)
+            {
+                double scale = Math.Sqrt(truth[i].Area);
+                sides.Add(Math.Sqrt(predicted[i].Area) / scale);
+                double dx = (predicted[i].Left + predicted[i].Right - truth[i].Left - truth[i].Right) / 2.0;
+                double dy = (predicted[i].Top + predicted[i].Bottom - truth[i].Top - truth[i].Bottom) / 2.0;
+                centres.Add(Math.Sqrt(dx * dx + dy * dy) / scale);
+            }
         }
 
-        return new BoxScores((double)hits / truth.Count, sum / truth.Count, truth.Count);
+        return new BoxScores((double)hits / truth.Count, sum / truth.Count, truth.Count, Median(sides), Median(centres));
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        values.Sort();
+        int middle = values.Count / 2;
+        return values.Count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
     }
 }
