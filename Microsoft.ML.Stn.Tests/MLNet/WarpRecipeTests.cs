@@ -91,13 +91,28 @@ public sealed class WarpRecipeTests
         TrainedModel.AssertSame(TrainedModel.Vectors(scored, "Theta"), OnnxRunner.Floats(onnx["Theta.output"]), 1e-4, "θ");
     }
 
+    /// <summary>
+    /// Refinement exports as repeated localisation and sampling with θ composed by MatMul: each step's view of the
+    /// whole input, then the rectified image with the final θ. Projective composes 3×3 matrices as they are; the other
+    /// kinds give the correction the row (0, 0, 1).
+    /// </summary>
     [TestMethod]
-    public void RefiningModelIsNotExportedToOnnx()
+    [DataRow(TransformKind.Affine, 2)]
+    [DataRow(TransformKind.Attention, 3)]
+    [DataRow(TransformKind.Projective, 2)]
+    public void RefiningModelExportsToOnnx(TransformKind kind, int refinementSteps)
     {
-        var (ml, model, test) = TrainedModel.Train(Recipe(refinementSteps: 2));
-        using var stream = new MemoryStream();
-        var e = Assert.Throws<Exception>(() => ml.Model.ConvertToOnnx(model, GlyphData.View(ml, test), stream));
-        StringAssert.Contains(PersistenceFiles.Messages(e), "RefinementSteps = 2");
+        var options = Recipe(refinementSteps);
+        options.Transform = kind;
+        var (ml, model, test) = TrainedModel.Train(options);
+        var view = GlyphData.View(ml, test);
+        var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, view), test, Glyphs.Name);
+        var scored = model.Transform(view);
+        TrainedModel.AssertSame(TrainedModel.Vectors(scored, "Score"), OnnxRunner.Floats(onnx["Score.output"]), 1e-4, "Score");
+        TrainedModel.AssertSame(TrainedModel.Vectors(scored, "Theta"), OnnxRunner.Floats(onnx["Theta.output"]), 1e-4, "θ");
+        TrainedModel.AssertSame(TrainedModel.Vectors(scored, "BoundingBox"), OnnxRunner.Floats(onnx["BoundingBox.output"]), 1e-4 * TrainedModel.Canvas, "box");
+        TrainedModel.AssertSame(TrainedModel.Vectors(scored, TrainedModel.RectifiedColumn),
+            OnnxRunner.Floats(onnx[TrainedModel.RectifiedColumn + ".output"]), 255 * 1e-4, "rectified image");
     }
 
     [TestMethod]

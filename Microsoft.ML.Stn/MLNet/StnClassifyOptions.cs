@@ -98,7 +98,7 @@ public sealed class StnClassifyOptions
     /// the first warps the input with the θ found so far, regresses a correction from that view and composes it into θ
     /// (iterative refinement, after Lin and Lucey's inverse-compositional STN); the input is resampled once, with the
     /// final θ. Each step costs one more pass of the localisation net and the sampler. Not available with
-    /// <see cref="TransformKind.ThinPlateSpline"/>, and not exported to ONNX above 1.
+    /// <see cref="TransformKind.ThinPlateSpline"/>.
     /// </summary>
     public int RefinementSteps { get; set; } = StnClassifyEstimator.Defaults.RefinementSteps;
 

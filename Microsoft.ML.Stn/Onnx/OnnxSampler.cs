@@ -18,9 +18,13 @@ internal static class OnnxSampler
     private const float CubicA = -0.75f;
 
     /// <summary>Warps images <paramref name="image"/> [N, C, H, W] with θ <paramref name="theta"/> [N, r, 3]; returns [N, C, H′, W′].</summary>
-    public static string Warp(OnnxGraph g, StnArchitecture a, string image, string theta)
+    public static string Warp(OnnxGraph g, StnArchitecture a, string image, string theta) =>
+        Warp(g, a, image, theta, a.OutputHeight, a.OutputWidth);
+
+    /// <summary>The same, with another output size: a refinement step's view of the whole input is H×W.</summary>
+    public static string Warp(OnnxGraph g, StnArchitecture a, string image, string theta, int outputHeight, int outputWidth)
     {
-        long c = a.Channels, h = a.Height, w = a.Width, outH = a.OutputHeight, outW = a.OutputWidth;
+        long c = a.Channels, h = a.Height, w = a.Width, outH = outputHeight, outW = outputWidth;
         long count = outH * outW;
 
         // Rows of C values, one per pixel of every image, so that one Gather reads all channels of a tap.
@@ -29,7 +33,7 @@ internal static class OnnxSampler
         var firstRow = g.Unsqueeze("first_row", g.Mul("image_offset",
             g.Op("Range", "image_index", g.Long("range_start", 0), batch, g.Long("range_step", 1)), g.Long("image_pixels", h * w)), 1);
 
-        var (x, y) = SourceCoordinates(g, a, theta, count);
+        var (x, y) = SourceCoordinates(g, a, theta, outputHeight, outputWidth);
         var columns = Axis(g, a, "x", x, w);
         var rows = Axis(g, a, "y", y, h);
 
@@ -53,10 +57,11 @@ internal static class OnnxSampler
     }
 
     /// <summary>Normalised source (x, y) of every output pixel, each [N, H′·W′]: θ applied to the target grid.</summary>
-    private static (string X, string Y) SourceCoordinates(OnnxGraph g, StnArchitecture a, string theta, long count)
+    private static (string X, string Y) SourceCoordinates(OnnxGraph g, StnArchitecture a, string theta, int outputHeight, int outputWidth)
     {
         float[] target;
-        using (var grid = GridGenerator.TargetGrid(a.OutputHeight, a.OutputWidth, a.AlignCorners, ScalarType.Float32))
+        long count = (long)outputHeight * outputWidth;
+        using (var grid = GridGenerator.TargetGrid(outputHeight, outputWidth, a.AlignCorners, ScalarType.Float32))
             target = grid.data<float>().ToArray();
         var thetaT = g.Op("Transpose", "theta_t", n => n.AddAttribute("perm", new long[] { 0, 2, 1 }), theta);
         var source = g.Op("MatMul", "source", g.Floats("target_grid", target, count, 3), thetaT);

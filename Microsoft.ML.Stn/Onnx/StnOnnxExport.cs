@@ -37,8 +37,6 @@ internal static class StnOnnxExport
             throw new NotSupportedException($"StnClassify cannot export TransformerCount = {a.TransformerCount} to ONNX; only one transformer is exported.");
         if (a.Transform == TransformKind.ThinPlateSpline)
             throw new NotSupportedException("StnClassify cannot export Transform = ThinPlateSpline to ONNX.");
-        if (a.UseSpatialTransformer && a.RefinementSteps != 1)
-            throw new NotSupportedException($"StnClassify cannot export RefinementSteps = {a.RefinementSteps} to ONNX; only one step is exported.");
         var (transformer, classifier, inputScale) = network.Parts;
         var g = new OnnxGraph(ctx);
         var features = ctx.GetVariableName(column.Name);
@@ -50,6 +48,11 @@ internal static class StnOnnxExport
         if (transformer is not null)
         {
             theta = Theta(g, a.Transform, Localisation(g, transformer.Localisation, scaled));
+            for (int step = 1; step < a.RefinementSteps; step++)
+            {
+                var seen = OnnxSampler.Warp(g, a, scaled, theta, a.Height, a.Width);
+                theta = Compose(g, a.ThetaLength == 9, theta, Theta(g, a.Transform, Localisation(g, transformer.Localisation, seen)));
+            }
             rectified = OnnxSampler.Warp(g, a, scaled, theta);
         }
         else
@@ -175,6 +178,22 @@ internal static class StnOnnxExport
             default:
                 throw new NotSupportedException($"StnClassify cannot export Transform = {kind} to ONNX.");
         }
+    }
+
+    /// <summary>
+    /// θ ∘ Δ as <see cref="SpatialTransformer"/> composes a refinement step: a product of 3×3 matrices, where a 2×3 Δ
+    /// gains the row (0, 0, 1), so that a 2×3 θ keeps its shape.
+    /// </summary>
+    private static string Compose(OnnxGraph g, bool projective, string theta, string correction)
+    {
+        if (!projective)
+        {
+            var batch = g.Op("Slice", "compose.batch", g.Op("Shape", "compose.correction_shape", correction), g.Longs("compose.start", 0), g.Longs("compose.end", 1));
+            var rowShape = g.Op("Concat", "compose.row_shape", n => n.AddAttribute("axis", 0L), batch, g.Longs("compose.row", 1, 3));
+            var lastRow = g.Op("Expand", "compose.last_row", g.Floats("compose.unit_row", [0f, 0f, 1f], 1, 1, 3), rowShape);
+            correction = g.Op("Concat", "compose.correction", n => n.AddAttribute("axis", 1L), correction, lastRow);
+        }
+        return g.Op("MatMul", "theta", theta, correction);
     }
 
     /// <summary>The baseline's identity θ, one per row of <paramref name="image"/>.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Stn;
 using Stn.Datasets;
 
@@ -60,9 +61,11 @@ for (int seed = 1; seed <= seeds; seed++)
         var clock = Stopwatch.StartNew();
         var model = pipeline.Fit(train.ToDataView(ml, GlyphPairDataset.Name));
         double seconds = clock.Elapsed.TotalSeconds;
-        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test.ToDataView(ml, GlyphPairDataset.Name)));
+        var scored = model.Transform(test.ToDataView(ml, GlyphPairDataset.Name));
+        var metrics = ml.MulticlassClassification.Evaluate(scored);
         double error = 1 - metrics.MicroAccuracy;
-        Console.WriteLine($"  seed {seed}, {Name(count),-28} error {error,7:P2}, training {seconds,6:F1} s");
+        string split = count > 1 ? $", boxes centred on both halves {BothHalves(scored, count, test.Width):P1}" : "";
+        Console.WriteLine($"  seed {seed}, {Name(count),-28} error {error,7:P2}, training {seconds,6:F1} s{split}");
         if (!results.TryGetValue(count, out var list)) results[count] = list = [];
         list.Add((error, seconds));
     }
@@ -78,6 +81,19 @@ foreach (var (count, list) in results)
 if (results.TryGetValue(1, out var one) && results.TryGetValue(2, out var two))
     Console.WriteLine($"\nTwo transformers / one: error ratio {two.Average(r => r.Error) / one.Average(r => r.Error):F3} (goal ≤ 0.5).");
 return 0;
+
+// Whether the transformers divide the glyphs between them: the fraction of images in which some box is centred in the
+// left half of the canvas and some in the right half.
+static double BothHalves(IDataView scored, int count, int width)
+{
+    var boxes = scored.GetColumn<float[]>(new StnClassifyOptions().BoundingBoxColumnName!).ToList();
+    int both = boxes.Count(b =>
+    {
+        var left = Enumerable.Range(0, count).Select(t => (b[4 * t] + b[4 * t + 2]) / 2 < width / 2f).ToList();
+        return left.Contains(true) && left.Contains(false);
+    });
+    return (double)both / boxes.Count;
+}
 
 static string Name(int count) => count switch
 {
