@@ -50,6 +50,8 @@ StnClassifyTransformer FitMLNet(IDataView data, int epochCount) =>
     {
         ImageHeight = Side, ImageWidth = Side, Channels = 1, Epochs = epochCount, BatchSize = batchSize,
         LearningRate = LearningRate, Seed = Seed, ScoringBatchSize = ScoringBatch,
+        // The plain loop trains with the cross-entropy alone: the comparison is of the plumbing, not of the loss.
+        AlignmentWeight = 0,
     }).Fit(data);
 
 PlainStn FitPlain(LabelledImages data, int epochCount) =>

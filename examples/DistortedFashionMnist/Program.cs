@@ -260,7 +260,7 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     }
     catch (NotSupportedException e)
     {
-        // Options that the export does not cover (--stn RefinementSteps=2, Orientations=8, ...) only cost the ONNX file.
+        // Options that the export does not cover (--stn Transform=ThinPlateSpline, TransformerCount=2) only cost the ONNX file.
         File.Delete(onnxPath);
         Console.WriteLine($"ONNX model: not written ({e.Message})");
         return;
