@@ -64,7 +64,7 @@ for (int seed = 1; seed <= seeds; seed++)
         var scored = model.Transform(test.ToDataView(ml, GlyphPairDataset.Name));
         var metrics = ml.MulticlassClassification.Evaluate(scored);
         double error = 1 - metrics.MicroAccuracy;
-        string split = count > 1 ? $", boxes centred on both halves {BothHalves(scored, count, test.Width):P1}" : "";
+        string split = count > 1 ? $", {Views(scored, count, test.Width)}" : "";
         Console.WriteLine($"  seed {seed}, {Name(count),-28} error {error,7:P2}, training {seconds,6:F1} s{split}");
         if (!results.TryGetValue(count, out var list)) results[count] = list = [];
         list.Add((error, seconds));
@@ -82,17 +82,18 @@ if (results.TryGetValue(1, out var one) && results.TryGetValue(2, out var two))
     Console.WriteLine($"\nTwo transformers / one: error ratio {two.Average(r => r.Error) / one.Average(r => r.Error):F3} (goal ≤ 0.5).");
 return 0;
 
-// Whether the transformers divide the glyphs between them: the fraction of images in which some box is centred in the
-// left half of the canvas and some in the right half.
-static double BothHalves(IDataView scored, int count, int width)
+// Where the transformers look: how often their boxes are centred in different halves of the canvas (one on each glyph's
+// half), and how wide the boxes are against the canvas (a view of one glyph is at most about half of it).
+static string Views(IDataView scored, int count, int width)
 {
     var boxes = scored.GetColumn<float[]>(new StnClassifyOptions().BoundingBoxColumnName!).ToList();
-    int both = boxes.Count(b =>
+    int split = boxes.Count(b =>
     {
         var left = Enumerable.Range(0, count).Select(t => (b[4 * t] + b[4 * t + 2]) / 2 < width / 2f).ToList();
         return left.Contains(true) && left.Contains(false);
     });
-    return (double)both / boxes.Count;
+    var widths = boxes.SelectMany(b => Enumerable.Range(0, count).Select(t => (b[4 * t + 2] - b[4 * t]) / width)).Order().ToList();
+    return $"boxes centred in different halves {(double)split / boxes.Count:P1}, median box width {widths[widths.Count / 2]:F2} of the canvas";
 }
 
 static string Name(int count) => count switch
