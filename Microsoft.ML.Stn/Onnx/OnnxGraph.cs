@@ -11,6 +11,7 @@ internal sealed class OnnxGraph
 {
     private const string Prefix = "Stn.";
     private readonly OnnxContext _ctx;
+    private readonly Dictionary<string, string> _shared = new(StringComparer.Ordinal);
 
     public OnnxGraph(OnnxContext ctx) => _ctx = ctx;
 
@@ -33,6 +34,17 @@ internal sealed class OnnxGraph
     }
 
     public string Floats(string name, float[] values, params long[] dims) => _ctx.AddInitializer(values, dims, Prefix + name);
+
+    /// <summary>
+    /// The initializer named <paramref name="name"/>, added by <paramref name="add"/> on first use only: a network that
+    /// runs more than once in the graph (the localisation net, once per refinement step) reads one copy of its weights.
+    /// </summary>
+    public string Shared(string name, Func<string> add)
+    {
+        if (!_shared.TryGetValue(name, out var variable))
+            _shared[name] = variable = add();
+        return variable;
+    }
 
     public string Float(string name, float value) => _ctx.AddInitializer(value, Prefix + name);
 

@@ -77,10 +77,10 @@ internal static class OnnxLayers
         }, input);
     }
 
-    private static string Weights(OnnxGraph g, string name, Tensor tensor)
+    private static string Weights(OnnxGraph g, string name, Tensor tensor) => g.Shared(name, () =>
     {
         using var scope = NewDisposeScope();
         var values = tensor.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
         return g.Floats(name, values, tensor.shape);
-    }
+    });
 }

@@ -25,7 +25,6 @@ internal static class OnnxSampler
     public static string Warp(OnnxGraph g, StnArchitecture a, string image, string theta, int outputHeight, int outputWidth)
     {
         long c = a.Channels, h = a.Height, w = a.Width, outH = outputHeight, outW = outputWidth;
-        long count = outH * outW;
 
         // Rows of C values, one per pixel of every image, so that one Gather reads all channels of a tap.
         var pixels = g.Reshape("pixels", g.Op("Transpose", "channels_last", n => n.AddAttribute("perm", new long[] { 0, 2, 3, 1 }), image), -1, c);
@@ -59,12 +58,14 @@ internal static class OnnxSampler
     /// <summary>Normalised source (x, y) of every output pixel, each [N, H′·W′]: θ applied to the target grid.</summary>
     private static (string X, string Y) SourceCoordinates(OnnxGraph g, StnArchitecture a, string theta, int outputHeight, int outputWidth)
     {
-        float[] target;
-        long count = (long)outputHeight * outputWidth;
-        using (var grid = GridGenerator.TargetGrid(outputHeight, outputWidth, a.AlignCorners, ScalarType.Float32))
-            target = grid.data<float>().ToArray();
+        // Every refinement step's view has the input's size, so those steps share one grid.
+        var target = g.Shared($"target_grid.{outputHeight}x{outputWidth}", () =>
+        {
+            using var grid = GridGenerator.TargetGrid(outputHeight, outputWidth, a.AlignCorners, ScalarType.Float32);
+            return g.Floats("target_grid", grid.data<float>().ToArray(), (long)outputHeight * outputWidth, 3);
+        });
         var thetaT = g.Op("Transpose", "theta_t", n => n.AddAttribute("perm", new long[] { 0, 2, 1 }), theta);
-        var source = g.Op("MatMul", "source", g.Floats("target_grid", target, count, 3), thetaT);
+        var source = g.Op("MatMul", "source", target, thetaT);
         var x = g.Take("source_x", source, 0, 2);
         var y = g.Take("source_y", source, 1, 2);
         if (a.Transform != TransformKind.Projective)
