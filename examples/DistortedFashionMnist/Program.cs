@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Stn;
 using Stn.Datasets;
+using Stn.Examples;
 
 CommandLine options;
 try

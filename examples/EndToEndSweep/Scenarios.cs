@@ -29,13 +29,15 @@ public static class Scenarios
 
     /// <summary>
     /// Default options, 2000 training images, 8 epochs: accuracy against the baseline, centroid spread, and the pose
-    /// left after the warp.
+    /// left after the warp. <paramref name="configure"/> adjusts the STN's options (not the baseline's).
     /// </summary>
-    public static ScenarioResult Centring(int seed)
+    public static ScenarioResult Centring(int seed, Action<StnClassifyOptions>? configure = null)
     {
         var train = GlyphDataset.Generate(2000, 101 + 10 * (seed - 1));
         var test = GlyphDataset.Generate(500, 102 + 10 * (seed - 1));
-        var (accuracy, rectifiedImages, thetas) = TrainAndScore(train, test, new StnClassifyOptions { Epochs = 8 }, seed);
+        var options = new StnClassifyOptions { Epochs = 8 };
+        configure?.Invoke(options);
+        var (accuracy, rectifiedImages, thetas) = TrainAndScore(train, test, options, seed);
         var (baseline, _, _) = TrainAndScore(train, test, new StnClassifyOptions { Epochs = 8, UseSpatialTransformer = false }, seed);
         var inputs = Enumerable.Range(0, test.Count).Select(test.Image).ToArray();
         var pose = PoseFigures.MeanOverClasses(test.Distortions, test.Labels, thetas, Canvas, Canvas);
@@ -44,13 +46,14 @@ public static class Scenarios
 
     /// <summary>
     /// 4000 training images, 20 epochs, the classifier at 0.0001 and the localisation net at 0.001: the rotation spread
-    /// within a class before and after the warp.
+    /// within a class before and after the warp. <paramref name="configure"/> adjusts the options.
     /// </summary>
-    public static ScenarioResult Rotation(int seed)
+    public static ScenarioResult Rotation(int seed, Action<StnClassifyOptions>? configure = null)
     {
         var train = GlyphDataset.Generate(4000, 103 + 10 * (seed - 1));
         var test = GlyphDataset.Generate(500, 102 + 10 * (seed - 1));
         var options = new StnClassifyOptions { Epochs = 20, LearningRate = 1e-4f, LocalisationLearningRate = 1e-3f };
+        configure?.Invoke(options);
         var (accuracy, _, thetas) = TrainAndScore(train, test, options, seed);
         double applied = RotationSpreadPerClass(test, _ => 0);
         double left = RotationSpreadPerClass(test, i => ThetaAngleDegrees(thetas[i]));

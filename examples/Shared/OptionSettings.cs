@@ -2,9 +2,13 @@ using System.Globalization;
 using System.Reflection;
 using Microsoft.ML.Stn;
 
-namespace DistortedFashionMnist;
+namespace Stn.Examples;
 
-/// <summary>Sets <see cref="StnClassifyOptions"/> properties from <c>Name=Value,Name=Value</c> text, for experiments.</summary>
+/// <summary>
+/// Sets <see cref="StnClassifyOptions"/> properties from <c>Name=Value,Name=Value</c> text (the examples' <c>--stn</c>), so
+/// that a candidate default can be measured by every experiment command before it becomes one. Compiled into each
+/// example that takes <c>--stn</c>.
+/// </summary>
 internal static class OptionSettings
 {
     public static void Apply(StnClassifyOptions options, string settings)
