@@ -156,6 +156,36 @@ public sealed class TrainingTests
     }
 
     [TestMethod]
+    public void LocalisationWarmupHoldsTheWarpBackAtFirst()
+    {
+        float[][] Warps(int warmupEpochs)
+        {
+            var ml = new MLContext(4);
+            var options = Quick();
+            options.LocalisationWarmupEpochs = warmupEpochs;
+            var model = Fit(ml, GlyphData.View(ml, GlyphData.Images(128, seed: 4)), options);
+            return TrainedModel.Vectors(model.Transform(GlyphData.View(ml, GlyphData.Images(8, seed: 5))), "Theta");
+        }
+        float[] identity = { 1, 0, 0, 0, 1, 0 };
+        double Moved(float[][] warps) => warps.Max(w => w.Zip(identity).Max(p => Math.Abs(p.First - p.Second)));
+        double plain = Moved(Warps(0));
+        // Four batches of a 1000-epoch ramp: the localisation net takes steps of at most 4/4000 of its rate.
+        double held = Moved(Warps(1000));
+        Assert.IsLessThan(plain / 20, held, $"the warp moved {held} with the warm-up, {plain} without");
+        Assert.IsGreaterThan(0, held, "the ramp starts above zero");
+    }
+
+    [TestMethod]
+    public void NegativeLocalisationWarmupIsRejected()
+    {
+        var options = Quick();
+        options.LocalisationWarmupEpochs = -1;
+        var e = Assert.Throws<ArgumentException>(() => new MLContext(1).Transforms.StnClassify(options));
+        Assert.Contains("LocalisationWarmupEpochs", e.Message);
+        Assert.Contains("-1", e.Message);
+    }
+
+    [TestMethod]
     [DataRow(0f)]
     [DataRow(-1f)]
     [DataRow(float.PositiveInfinity)]

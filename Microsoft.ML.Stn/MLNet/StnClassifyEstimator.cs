@@ -42,6 +42,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         public const bool LocalisationBatchNorm = false;
         public const bool ClassifierBatchNorm = false;
         public const float AlignmentWeight = 2f;
+        public const int LocalisationWarmupEpochs = 0;
     }
 
     private readonly IHostEnvironment _env;
@@ -79,7 +80,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         var settings = new TrainingSettings(o.Epochs, o.BatchSize, o.LearningRate, o.LocalisationLearningRate ?? o.LearningRate,
             o.Optimizer, o.Momentum, o.WeightDecay, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateDecay,
             o.EarlyStoppingPatience, o.Seed ?? _host.Rand.Next(), o.CancellationToken, o.Progress, device,
-            o.UseSpatialTransformer ? ResolvedAlignmentWeight(o) : 0);
+            o.UseSpatialTransformer ? ResolvedAlignmentWeight(o) : 0, o.LocalisationWarmupEpochs);
 
         lock (TorchRuntime.TrainingLock)
         {
@@ -173,6 +174,11 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
             throw ectx.ExceptParam(nameof(o.Momentum), $"Momentum must be in [0, 1), but it is {o.Momentum}.");
         if (!(o.LearningRateDecay > 0) || !(o.LearningRateDecay <= 1))
             throw ectx.ExceptParam(nameof(o.LearningRateDecay), $"LearningRateDecay must be in (0, 1], but it is {o.LearningRateDecay}.");
+        if (o.LocalisationWarmupEpochs < 0)
+        {
+            throw ectx.ExceptParam(nameof(o.LocalisationWarmupEpochs),
+                $"LocalisationWarmupEpochs must be zero or positive, but it is {o.LocalisationWarmupEpochs}.");
+        }
         if (o.EarlyStoppingPatience < 0)
             throw ectx.ExceptParam(nameof(o.EarlyStoppingPatience), $"EarlyStoppingPatience must be zero or positive, but it is {o.EarlyStoppingPatience}.");
         if (o.UseSpatialTransformer)

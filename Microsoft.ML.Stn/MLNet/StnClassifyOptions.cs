@@ -166,6 +166,14 @@ public sealed class StnClassifyOptions
     /// </summary>
     public float? LocalisationLearningRate { get; set; }
 
+    /// <summary>
+    /// Epochs over which the localisation net's learning rate rises linearly, batch by batch, from nearly zero to its
+    /// value (0 turns the warm-up off). The classifier trains at full rate from the start, so the warp only starts to
+    /// move once the classifier gives it a useful gradient: from a random classifier, a localisation net at full rate
+    /// can wander off the object on small training sets. Default 0.
+    /// </summary>
+    public int LocalisationWarmupEpochs { get; set; } = StnClassifyEstimator.Defaults.LocalisationWarmupEpochs;
+
     /// <summary>Optimiser. Default <see cref="StnOptimizer.Adam"/>.</summary>
     public StnOptimizer Optimizer { get; set; } = StnClassifyEstimator.Defaults.Optimizer;
 

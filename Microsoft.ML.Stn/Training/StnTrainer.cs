@@ -56,6 +56,7 @@ internal sealed class StnTrainer
         int batchSize = Math.Min(_settings.BatchSize, count);
         int batches = (count + batchSize - 1) / batchSize;
         var order = new long[count];
+        var warmup = new LocalisationWarmup(optimizer, (long)_settings.LocalisationWarmupEpochs * batches);
         var clock = Stopwatch.StartNew();
         try
         {
@@ -69,6 +70,7 @@ internal sealed class StnTrainer
                 using var permutation = trainingData.Order(order);
 
                 network.train();
+                warmup.BeginEpoch();
                 var epochClock = Stopwatch.StartNew();
                 totals.Reset();
                 long seen = 0;
@@ -90,6 +92,7 @@ internal sealed class StnTrainer
                             loss = loss.Plus(alignment.Times(_settings.AlignmentWeight));
                         }
                         loss.backward();
+                        warmup.BeforeStep();
                         optimizer.step();
                         totals.Add(loss, logits, labels, n);
                         seen += n;
@@ -114,6 +117,7 @@ internal sealed class StnTrainer
                     epoch, _settings.Epochs, report.Loss, report.TrainingAccuracy,
                     validationAccuracy is { } v ? v.ToString("P2") : "n/a", report.ImagesPerSecond, optimizer.ParamGroups.First().LearningRate);
                 _settings.Progress?.Invoke(report);
+                warmup.EndEpoch();
                 scheduler?.step();
 
                 if (validationAccuracy is { } accuracy)

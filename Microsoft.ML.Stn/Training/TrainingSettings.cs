@@ -20,4 +20,5 @@ internal sealed record TrainingSettings(
     CancellationToken CancellationToken,
     Action<StnTrainingProgress>? Progress,
     Device Device,
-    double AlignmentWeight = 0);
+    double AlignmentWeight = 0,
+    int LocalisationWarmupEpochs = 0);
