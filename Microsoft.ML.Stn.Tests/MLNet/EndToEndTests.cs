@@ -21,16 +21,18 @@ public sealed class EndToEndTests
             $"centroid spread: inputs {result.Before:F2} px, rectified {result.After:F2} px");
         Assert.IsGreaterThanOrEqualTo(result.BaselineAccuracy + 0.03, result.Accuracy,
             $"StnClassify {result.Accuracy:P1} must clearly beat the baseline {result.BaselineAccuracy:P1}");
-        // Over seeds 1–3 and both kernel sets (examples/EndToEndSweep): ratio 0.27–0.31, 5–10 points over the baseline.
-        Assert.IsLessThan(0.45 * result.Before, result.After,
+        // Over seeds 1–3 and both kernel sets (examples/EndToEndSweep): ratio 0.13–0.20, 5–10 points over the
+        // baseline (the classic transformer, one localisation step of width 1 without warm-up: 0.27–0.31).
+        Assert.IsLessThan(0.3 * result.Before, result.After,
             $"centroid spread: inputs {result.Before:F2} px, rectified {result.After:F2} px");
 
-        // The pose from the known distortion, mean over classes. Over the same sweep: size 0.46–0.58, position
-        // 0.29–0.34; rotation stays at 0.96–0.99, which default options do not undo (see the rotation test).
+        // The pose from the known distortion, mean over classes. Over the same sweep: rotation 0.29–0.55, size
+        // 0.31–0.41, position 0.15–0.21 (the classic transformer: 0.96–0.99, 0.46–0.58, 0.29–0.34).
         var pose = result.Pose!.Value;
         Console.WriteLine($"pose left after the warp: rotation {pose.RotationLeft:F2}, size {pose.Size:F2}, position {pose.Position:F2}");
-        Assert.IsLessThan(0.7, pose.Size, $"size spread left {pose.Size:F2}");
-        Assert.IsLessThan(0.45, pose.Position, $"position spread left {pose.Position:F2}");
+        Assert.IsLessThan(0.75, pose.RotationLeft, $"rotation left {pose.RotationLeft:F2}");
+        Assert.IsLessThan(0.55, pose.Size, $"size spread left {pose.Size:F2}");
+        Assert.IsLessThan(0.3, pose.Position, $"position spread left {pose.Position:F2}");
     }
 
     [TestMethod]
@@ -39,10 +41,10 @@ public sealed class EndToEndTests
         var result = Scenarios.Rotation(seed: 1);
         Console.WriteLine($"accuracy {result.Accuracy:P1}; rotation spread within a class: applied {result.Before:F1}°, " +
             $"left after the warp {result.After:F1}°");
-        // Over seeds 1–3 and both kernel sets (examples/EndToEndSweep): 0.55–0.63× at 97.4–100 %. Before the alignment
-        // loss the AVX2 kernels took seed 1 to 0.87× at 80.8 %.
-        Assert.IsLessThan(0.75 * result.Before, result.After,
+        // Default options. Over seeds 1–3 and both kernel sets (examples/EndToEndSweep): 0.07–0.22× at 99.8–100 %. The
+        // classic transformer needed the classifier at 0.0001 and the localisation net at 0.001 to reach 0.55–0.63×.
+        Assert.IsLessThan(0.4 * result.Before, result.After,
             $"rotation spread within a class: applied {result.Before:F1}°, left after the warp {result.After:F1}°");
-        Assert.IsGreaterThan(0.9, result.Accuracy, "undoing rotation must not cost the classification");
+        Assert.IsGreaterThan(0.95, result.Accuracy, "undoing rotation must not cost the classification");
     }
 }

@@ -138,39 +138,31 @@ public sealed class TrainingTests
         Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2/2") && m.Contains("learning rate 0.0001")));
     }
 
+    /// <summary>How far θ moved from the identity (largest entry difference) after one epoch on 128 glyphs.</summary>
+    private static double WarpMovement(Action<StnClassifyOptions> configure)
+    {
+        var ml = new MLContext(4);
+        var options = Quick();
+        configure(options);
+        var model = Fit(ml, GlyphData.View(ml, GlyphData.Images(128, seed: 4)), options);
+        float[] identity = { 1, 0, 0, 0, 1, 0 };
+        return TrainedModel.Vectors(model.Transform(GlyphData.View(ml, GlyphData.Images(8, seed: 5))), "Theta")
+            .Max(w => w.Zip(identity).Max(p => Math.Abs(p.First - p.Second)));
+    }
+
     [TestMethod]
     public void LocalisationLearningRateDrivesOnlyTheLocalisationNet()
     {
-        float[][] Warps(float? localisationRate)
-        {
-            var ml = new MLContext(4);
-            var options = Quick();
-            options.LocalisationLearningRate = localisationRate;
-            var model = Fit(ml, GlyphData.View(ml, GlyphData.Images(128, seed: 4)), options);
-            return TrainedModel.Vectors(model.Transform(GlyphData.View(ml, GlyphData.Images(8, seed: 5))), "Theta");
-        }
-        float[] identity = { 1, 0, 0, 0, 1, 0 };
-        double Moved(float[][] warps) => warps.Max(w => w.Zip(identity).Max(p => Math.Abs(p.First - p.Second)));
-        Assert.IsLessThan(1e-6, Moved(Warps(1e-12f)), "a vanishing localisation rate leaves the warp at the identity");
-        Assert.IsGreaterThan(1e-3, Moved(Warps(null)), "with the classifier's rate the warp moves");
+        Assert.IsLessThan(1e-6, WarpMovement(o => o.LocalisationLearningRate = 1e-12f), "a vanishing localisation rate leaves the warp at the identity");
+        Assert.IsGreaterThan(1e-3, WarpMovement(o => o.LocalisationLearningRate = null), "with the classifier's rate the warp moves");
     }
 
     [TestMethod]
     public void LocalisationWarmupHoldsTheWarpBackAtFirst()
     {
-        float[][] Warps(int warmupEpochs)
-        {
-            var ml = new MLContext(4);
-            var options = Quick();
-            options.LocalisationWarmupEpochs = warmupEpochs;
-            var model = Fit(ml, GlyphData.View(ml, GlyphData.Images(128, seed: 4)), options);
-            return TrainedModel.Vectors(model.Transform(GlyphData.View(ml, GlyphData.Images(8, seed: 5))), "Theta");
-        }
-        float[] identity = { 1, 0, 0, 0, 1, 0 };
-        double Moved(float[][] warps) => warps.Max(w => w.Zip(identity).Max(p => Math.Abs(p.First - p.Second)));
-        double plain = Moved(Warps(0));
+        double plain = WarpMovement(o => o.LocalisationWarmupEpochs = 0);
         // Four batches of a 1000-epoch ramp: the localisation net takes steps of at most 4/4000 of its rate.
-        double held = Moved(Warps(1000));
+        double held = WarpMovement(o => o.LocalisationWarmupEpochs = 1000);
         Assert.IsLessThan(plain / 20, held, $"the warp moved {held} with the warm-up, {plain} without");
         Assert.IsGreaterThan(0, held, "the ramp starts above zero");
     }

@@ -50,8 +50,15 @@ public sealed class WarpRecipeTests
     [TestMethod]
     public void FormatTwoModelLoadsWithTheClassicRecipe()
     {
+        var classic = TrainedModel.Options();
+        classic.Epochs = 1;
+        classic.RefinementSteps = 1;
+        classic.LocalisationWidth = 1;
+        var (ml, model, test) = TrainedModel.Train(classic);
+        var view = GlyphData.View(ml, test);
         using var folder = new PersistenceFiles.TempFolder();
-        var path = PersistenceFiles.SaveTrainedModel(folder);
+        var path = folder.File("classic.zip");
+        ml.Model.Save(model, view.Schema, path);
         PersistenceFiles.RewriteEntry(path, entry =>
         {
             Assert.AreEqual(3, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
@@ -62,7 +69,9 @@ public sealed class WarpRecipeTests
             BinaryPrimitives.WriteInt64LittleEndian(formatTwo.AsSpan(sizeof(int)), formatTwo.Length - PersistenceFiles.PayloadOffset - PersistenceFiles.HashLength);
             return PersistenceFiles.Reseal(formatTwo);
         });
-        RoundTripTests.AssertScoresIdentically(new MLContext().Model.Load(path, out _));
+        var loaded = new MLContext().Model.Load(path, out _);
+        foreach (var column in Columns)
+            TrainedModel.AssertSame(TrainedModel.Vectors(model.Transform(view), column), TrainedModel.Vectors(loaded.Transform(view), column), 1e-6, column);
     }
 
     [TestMethod]

@@ -80,7 +80,8 @@ public sealed class RoundTripTests
     private static long WeightCount()
     {
         const int Side = TrainedModel.Canvas;
-        using var transformer = new global::Microsoft.ML.Stn.Network.SpatialTransformer(1, Side, Side, Side, Side);
+        using var transformer = new global::Microsoft.ML.Stn.Network.SpatialTransformer(1, Side, Side, Side, Side,
+            localisationWidth: new StnClassifyOptions().LocalisationWidth);
         using var classifier = new global::Microsoft.ML.Stn.Network.ClassifierNet(1, Side, Side, 10);
         return transformer.parameters().Concat(classifier.parameters()).Sum(p => p.numel()) + 1;
     }

@@ -37,12 +37,12 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         public const int ScoringBatchSize = 256;
         public const int ControlPointGridSize = Network.ThinPlateSplineGrid.DefaultControlPointGridSize;
         public const int TransformerCount = 1;
-        public const int RefinementSteps = 1;
-        public const int LocalisationWidth = 1;
+        public const int RefinementSteps = 2;
+        public const int LocalisationWidth = 2;
         public const bool LocalisationBatchNorm = false;
         public const bool ClassifierBatchNorm = false;
         public const float AlignmentWeight = 2f;
-        public const int LocalisationWarmupEpochs = 0;
+        public const int LocalisationWarmupEpochs = 1;
     }
 
     private readonly IHostEnvironment _env;
@@ -120,7 +120,10 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
     private static StnArchitecture Architecture(StnClassifyOptions o, int classCount) =>
         new(o.Channels, o.ImageHeight, o.ImageWidth, o.OutputHeight ?? o.ImageHeight, o.OutputWidth ?? o.ImageWidth, classCount,
             o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer, o.ControlPointGridSize, o.TransformerCount,
-            o.RefinementSteps, o.LocalisationWidth, o.LocalisationBatchNorm, o.ClassifierBatchNorm);
+            ResolvedRefinementSteps(o), o.LocalisationWidth, o.LocalisationBatchNorm, o.ClassifierBatchNorm);
+
+    private static int ResolvedRefinementSteps(StnClassifyOptions o) =>
+        o.RefinementSteps ?? (o.Transform == TransformKind.ThinPlateSpline ? 1 : Defaults.RefinementSteps);
 
     private static StnColumnNames ColumnNames(StnClassifyOptions o) =>
         new(o.FeatureColumnName, o.PredictedLabelColumnName, o.ScoreColumnName, o.ThetaColumnName, o.BoundingBoxColumnName,

@@ -94,17 +94,21 @@ public sealed class StnClassifyOptions
     public int TransformerCount { get; set; } = StnClassifyEstimator.Defaults.TransformerCount;
 
     /// <summary>
-    /// How often the localisation net looks at the image (default 1, the classic spatial transformer). Each step after
-    /// the first warps the input with the θ found so far, regresses a correction from that view and composes it into θ
-    /// (iterative refinement, after Lin and Lucey's inverse-compositional STN); the input is resampled once, with the
-    /// final θ. Each step costs one more pass of the localisation net and the sampler. Not available with
-    /// <see cref="TransformKind.ThinPlateSpline"/>.
+    /// How often the localisation net looks at the image. Each step after the first warps the input with the θ found so
+    /// far, regresses a correction from that view and composes it into θ (iterative refinement, after Lin and Lucey's
+    /// inverse-compositional STN); the input is resampled once, with the final θ. Each step costs one more pass of the
+    /// localisation net and the sampler. 1 is the classic spatial transformer. <c>null</c> (default) is 2, or 1 with
+    /// <see cref="TransformKind.ThinPlateSpline"/>, which refinement does not support. With the default
+    /// <see cref="LocalisationWidth"/> and <see cref="LocalisationWarmupEpochs"/>, two steps leave about half as much
+    /// rotation after the warp as the classic transformer on distorted Fashion-MNIST, for about 1.5× its training
+    /// time per epoch (the README's measured results).
     /// </summary>
-    public int RefinementSteps { get; set; } = StnClassifyEstimator.Defaults.RefinementSteps;
+    public int? RefinementSteps { get; set; }
 
     /// <summary>
-    /// Width factor of the localisation net (default 1): its convolutions have 8 × and 10 × this many channels and its
-    /// hidden layer 32 × this many units. A wider localisation net learns the pose faster relative to the classifier.
+    /// Width factor of the localisation net: its convolutions have 8 × and 10 × this many channels and its hidden layer
+    /// 32 × this many units. A wider localisation net learns the pose faster relative to the classifier. Default 2; 1 is
+    /// the classic localisation net of the PyTorch spatial transformer tutorial.
     /// </summary>
     public int LocalisationWidth { get; set; } = StnClassifyEstimator.Defaults.LocalisationWidth;
 
@@ -170,7 +174,7 @@ public sealed class StnClassifyOptions
     /// Epochs over which the localisation net's learning rate rises linearly, batch by batch, from nearly zero to its
     /// value (0 turns the warm-up off). The classifier trains at full rate from the start, so the warp only starts to
     /// move once the classifier gives it a useful gradient: from a random classifier, a localisation net at full rate
-    /// can wander off the object on small training sets. Default 0.
+    /// can wander off the object on small training sets, most of all a refining, wide one. Default 1.
     /// </summary>
     public int LocalisationWarmupEpochs { get; set; } = StnClassifyEstimator.Defaults.LocalisationWarmupEpochs;
 

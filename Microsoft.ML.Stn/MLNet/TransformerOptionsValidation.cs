@@ -17,12 +17,12 @@ internal static class TransformerOptionsValidation
             throw ectx.ExceptParam(nameof(o.TransformerCount),
                 $"TransformerCount must be at least 1, but it is {o.TransformerCount}.");
         }
-        if (o.RefinementSteps < 1)
+        if (o.RefinementSteps is < 1)
         {
             throw ectx.ExceptParam(nameof(o.RefinementSteps),
                 $"RefinementSteps must be at least 1, but it is {o.RefinementSteps}.");
         }
-        if (o.RefinementSteps > 1 && o.Transform == TransformKind.ThinPlateSpline)
+        if (o.RefinementSteps is > 1 && o.Transform == TransformKind.ThinPlateSpline)
         {
             throw ectx.ExceptParam(nameof(o.RefinementSteps),
                 $"RefinementSteps must be 1 with Transform = ThinPlateSpline (refinement composes matrices), but it is {o.RefinementSteps}.");

@@ -6,9 +6,9 @@ using Stn.Examples;
 // Runs the end-to-end test scenarios over seeds, so that the tests' thresholds hold across seeds and CPU kernel sets.
 // Run it once as is and once with ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 (AVX2-only kernels).
 // --stn sets further options of the STN (not of the baseline), to measure a candidate default on the tests' scenarios.
-// Usage: EndToEndSweep [--seeds 1,2,3] [--scenarios centring,rotation] [--stn Option=Value,...]
+// Usage: EndToEndSweep [--seeds 1,2,3] [--scenarios centring,rotation,colocalisation] [--stn Option=Value,...]
 var seeds = new[] { 1, 2, 3 };
-var scenarios = new[] { "centring", "rotation" };
+var scenarios = new[] { "centring", "rotation", "colocalisation" };
 var settings = "";
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
@@ -17,7 +17,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
     else if (args[i] == "--stn") settings = args[i + 1];
     else
     {
-        Console.Error.WriteLine("Usage: EndToEndSweep [--seeds 1,2,3] [--scenarios centring,rotation] [--stn Option=Value,...]");
+        Console.Error.WriteLine("Usage: EndToEndSweep [--seeds 1,2,3] [--scenarios centring,rotation,colocalisation] [--stn Option=Value,...]");
         return 2;
     }
 }
@@ -32,6 +32,13 @@ foreach (var scenario in scenarios)
 {
     foreach (int seed in seeds)
     {
+        if (scenario == "colocalisation")
+        {
+            var boxes = Scenarios.Colocalisation(seed, Configure);
+            Console.WriteLine($"{scenario,-10}{seed,5}  box hit rate {boxes.Stn.HitRate:P1}, mean IoU {boxes.Stn.MeanIoU:F3}, " +
+                              $"holding the glyph {boxes.Holding:P1} (whole image: {boxes.WholeImage.HitRate:P1}, {boxes.WholeImage.MeanIoU:F3})");
+            continue;
+        }
         var result = scenario switch
         {
             "centring" => Scenarios.Centring(seed, Configure),

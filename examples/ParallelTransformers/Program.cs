@@ -4,11 +4,13 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Stn;
 using Stn.Datasets;
+using Stn.Examples;
 
 // One spatial transformer against two, with the same classifier, data and training budget, on glyph sums: two glyphs,
 // each independently rotated, scaled and shifted within its half of an H×2H canvas, labelled a + b.
 // Usage: ParallelTransformers [--train N] [--test N] [--epochs N] [--seeds N] [--transform KIND] [--height H] [--glyph SIDE]
 //        [--output SIDE] [--classes GLYPH_CLASSES] [--counts 0,1,2] [--localisation-lr RATE] [--alignment WEIGHT]
+//        [--stn Option=Value,...] (further StnClassifyOptions of every model)
 var values = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
@@ -35,6 +37,8 @@ float? alignmentWeight = values.TryGetValue("alignment", out var weight) ? float
 
 Console.WriteLine($"Glyph sums: {trainCount} training and {testCount} test images of {height}×{2 * height} ({glyph}-pixel glyphs of {classes} classes, labels 0–{2 * classes - 2}), {epochs} epochs, transform {kind}, " +
                   $"rectified images {side}×{side} per transformer, {seeds} seed(s).");
+if (values.GetValueOrDefault("stn", "") is { Length: > 0 } stnSettings)
+    Console.WriteLine($"Options: {stnSettings}");
 var results = new Dictionary<int, List<(double Error, double Seconds)>>();
 for (int seed = 1; seed <= seeds; seed++)
 {
@@ -57,6 +61,7 @@ for (int seed = 1; seed <= seeds; seed++)
             AlignmentWeight = alignmentWeight,
             Seed = seed,
         };
+        OptionSettings.Apply(options, values.GetValueOrDefault("stn", ""));
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options));
         var clock = Stopwatch.StartNew();
         var model = pipeline.Fit(train.ToDataView(ml, GlyphPairDataset.Name));

@@ -5,14 +5,16 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Stn;
 using Stn.Datasets;
+using Stn.Examples;
 
 const string Usage =
-    "Usage: RectifiedPixels [--data rts|cluttered] [--train N] [--test N] [--epochs N] [--seed N] [--data-dir DIR]\n" +
-    "  rts: rotated ±45°, scaled 0.7–1.2, shifted on 42×42 (default); cluttered: translated on 60×60 over 6×6 clutter";
+    "Usage: RectifiedPixels [--data rts|cluttered] [--train N] [--test N] [--epochs N] [--seed N] [--data-dir DIR] [--stn Option=Value,...]\n" +
+    "  rts: rotated ±45°, scaled 0.7–1.2, shifted on 42×42 (default); cluttered: translated on 60×60 over 6×6 clutter\n" +
+    "  --stn: further StnClassifyOptions of the spatial transformer";
 
 var settings = new Dictionary<string, string>(StringComparer.Ordinal)
 {
-    ["data"] = "rts", ["train"] = "3000", ["test"] = "1000", ["epochs"] = "8", ["seed"] = "1", ["data-dir"] = FashionMnist.DefaultDirectory,
+    ["data"] = "rts", ["train"] = "3000", ["test"] = "1000", ["epochs"] = "8", ["seed"] = "1", ["data-dir"] = FashionMnist.DefaultDirectory, ["stn"] = "",
 };
 for (int i = 0; i < args.Length; i += 2)
 {
@@ -43,6 +45,7 @@ try
         var other => throw new ArgumentException($"--data takes rts or cluttered, got '{other}'.\n{Usage}"),
     };
     (train, test, epochs, seed) = (Number("train"), Number("test"), Number("epochs"), Number("seed"));
+    OptionSettings.Apply(new StnClassifyOptions(), settings["stn"]);
 }
 catch (ArgumentException e)
 {
@@ -79,6 +82,7 @@ var stnOptions = new StnClassifyOptions
     ScoreColumnName = "StnScore",
     PredictedLabelColumnName = "StnPredictedLabel",
 };
+OptionSettings.Apply(stnOptions, settings["stn"]);
 var rectified = Measure("SdcaMaximumEntropy on STN-rectified pixels", ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.Transforms.StnClassify(stnOptions))
     .Append(ml.Transforms.NormalizeMinMax("RectifiedImage"))
