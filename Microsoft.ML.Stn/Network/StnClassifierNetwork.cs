@@ -39,8 +39,8 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         {
             // Every transformer starts at the identity. Starting two on the halves of the input (the paper's CUB
             // tiling) did no better on the glyph-sum task: 6.93 % error against 6.90 % over three seeds
-            // (examples/ParallelTransformers with its defaults). From the same start the heads still part, since
-            // each feeds its own channels of the classifier's first layer.
+            // (examples/ParallelTransformers with the classic localisation net). From the same start the heads still
+            // part, since each feeds its own channels of the classifier's first layer.
             _transformer = new SpatialTransformer(a.Channels, a.Height, a.Width, a.OutputHeight, a.OutputWidth, a.Transform,
                 a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, a.TransformerCount, initialParameters: null,
                 a.RefinementSteps, a.LocalisationWidth, a.LocalisationBatchNorm);
