@@ -20,5 +20,5 @@ internal sealed record TrainingSettings(
     CancellationToken CancellationToken,
     Action<StnTrainingProgress>? Progress,
     Device Device,
-    double AlignmentWeight = 0,
-    int LocalisationWarmupEpochs = 0);
+    double AlignmentWeight,
+    int LocalisationWarmupEpochs);

@@ -22,7 +22,15 @@ for (int i = 0; i + 1 < args.Length; i += 2)
     }
 }
 void Configure(StnClassifyOptions options) => OptionSettings.Apply(options, settings);
-Configure(new StnClassifyOptions());
+try
+{
+    Configure(new StnClassifyOptions());
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
 
 Console.WriteLine($"CPU kernels: ATEN_CPU_CAPABILITY={Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY") ?? "(default)"}" +
                   (settings.Length > 0 ? $", STN options: {settings}" : ""));
