@@ -7,10 +7,15 @@ using Stn.Datasets;
 using Stn.Examples;
 
 CommandLine options;
+// The batch size every model trains with, unless --stn sets the STN's own.
+const int BatchSize = 64;
+int stnBatchSize;
 try
 {
     options = CommandLine.Parse(args);
-    OptionSettings.Apply(new StnClassifyOptions(), options.StnSettings);
+    var stnSettings = new StnClassifyOptions { BatchSize = BatchSize };
+    OptionSettings.Apply(stnSettings, options.StnSettings);
+    stnBatchSize = stnSettings.BatchSize;
 }
 catch (ArgumentException e)
 {
@@ -75,16 +80,21 @@ SeedResult RunSeed(int seed, bool first)
     BoxResult? boxes = null;
     if (stn is not null)
     {
-        // Translation alone leaves no rotation or size to undo, so the pose figures are for the RTS set only.
-        if (!data.Cluttered)
-        {
-            var thetas = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().ThetaColumnName).ToList();
+        // Translation alone leaves no rotation or size to undo, so the pose figures are for the RTS set only. They read
+        // θ as one 2×3 matrix, and the box metrics one box per image: --stn options with another θ (a projective or
+        // thin-plate-spline warp, several transformers) train and score, but go without them.
+        var thetas = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().ThetaColumnName).ToList();
+        bool oneAffineWarp = thetas[0].Length == 6;
+        int transformers = VectorSize(stn.Scored, new StnClassifyOptions().BoundingBoxColumnName!) / 4;
+        if (!data.Cluttered && oneAffineWarp)
             pose = PoseFigures.PerClass(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, canvas, canvas);
-        }
-
-        boxes = ScoreBoxes(ml, stn, test);
+        if (transformers == 1)
+            boxes = ScoreBoxes(ml, stn, test);
+        if (!oneAffineWarp || boxes is null)
+            Console.WriteLine($"Seed {seed}: no pose figures{(boxes is null ? " or box metrics" : "")} for θ of {thetas[0].Length} values " +
+                              $"from {transformers} transformer(s); they need one 2×3 θ per image.");
         if (first)
-            WritePictures(ml, stn, baseline, trainView, test, boxes.Predicted);
+            WritePictures(ml, stn, baseline, trainView, test, boxes?.Predicted);
     }
 
     return new SeedResult(seed, stn, baseline, oracle, pose, boxes);
@@ -118,7 +128,7 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
         ImageWidth = canvas,
         Channels = 1,
         Epochs = options.Epochs,
-        BatchSize = 64,
+        BatchSize = BatchSize,
         // The baselines keep Adam's usual rate; the STN's classifier and localisation net have their own.
         LearningRate = useSpatialTransformer ? options.StnLearningRate : 1e-3f,
         LocalisationLearningRate = options.LocalisationLearningRate,
@@ -147,7 +157,7 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
 void PrintSeed(SeedResult r)
 {
     Console.WriteLine();
-    Console.WriteLine($"Seed {r.Seed}, test set: {options.Test} images, {options.Epochs} epochs each, batch 64, Adam learning rates: " +
+    Console.WriteLine($"Seed {r.Seed}, test set: {options.Test} images, {options.Epochs} epochs each, batch {BatchSize}{(stnBatchSize != BatchSize ? $" (STN {stnBatchSize})" : "")}, Adam learning rates: " +
                       $"CNN and oracle 0.001, STN classifier {options.StnLearningRate:G3}, localisation net {options.LocalisationLearningRate:G3}");
     Console.WriteLine($"{"Model",-26}{"Accuracy",10}{"Macro acc",11}{"Log-loss",10}{"Train time",12}");
     foreach (var run in new[] { r.Stn, r.Baseline, r.Oracle })
@@ -219,16 +229,20 @@ void PrintSummary(IReadOnlyList<SeedResult> all)
     Row("oracle training time", r => r.Oracle?.TrainingTime.TotalSeconds, "F1", " s");
 }
 
-void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IDataView trainView, LabelledImages test, IReadOnlyList<Box> predicted)
+void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IDataView trainView, LabelledImages test, IReadOnlyList<Box>? predicted)
 {
     Console.WriteLine();
     const int Shown = 40;
     var inputs = stn.Scored.GetColumn<float[]>("Features").Take(Shown).ToList();
-    var rectified = stn.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).ToList();
+    // With several transformers the rectified image holds one channel per transformer; the sheet shows the first.
+    int rectifiedLength = stn.OutputHeight * stn.OutputWidth;
+    bool several = VectorSize(stn.Scored, "RectifiedImage") > rectifiedLength;
+    var rectified = stn.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).Select(r => r[..rectifiedLength]).ToList();
     var sheetPath = Path.Combine(options.Output, "rectified.png");
     Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, canvas, b, stn.OutputHeight)).ToList(), columns: 8, scale: 3,
-        boxes: Enumerable.Range(0, inputs.Count).Select(i => (test.Boxes[i], predicted[i])).ToList());
-    Console.WriteLine($"Test inputs with the true (green) and STN (red) boxes, left, and STN rectified images, right: {sheetPath}");
+        boxes: predicted is null ? null : Enumerable.Range(0, inputs.Count).Select(i => (test.Boxes[i], predicted[i])).ToList());
+    Console.WriteLine($"Test inputs{(predicted is null ? "" : " with the true (green) and STN (red) boxes")}, left, and STN rectified images" +
+                      $"{(several ? " (the first transformer's)" : "")}, right: {sheetPath}");
 
     var plotPath = Path.Combine(options.Output, "accuracy.png");
     var lines = new List<(string, IReadOnlyList<double>)>
@@ -268,6 +282,8 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     }
     Console.WriteLine($"ONNX model: {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F0} KiB, exported in {exportClock.Elapsed.TotalSeconds:F2} s)");
 }
+
+static int VectorSize(IDataView view, string column) => ((VectorDataViewType)view.Schema[column].Type).Size;
 
 static IReadOnlyList<double> History(TrainedModel run, Func<StnTrainingProgress, double> value) =>
     run.Stn.TrainingHistory.Select(value).ToList();
