@@ -69,9 +69,12 @@ public static class Scenarios
 
     /// <summary>
     /// The paper's co-localisation reading of the attention transform: glyphs (16-pixel cells, ink about 10×14) only
-    /// translated, up to ±8 pixels on the 32×32 canvas, 1000 training images, 6 epochs, one torch thread, and a 16×16
-    /// rectified image, so that looking at the whole canvas would halve the glyph's resolution. Seed s draws the data of
-    /// seed 10 + s. <paramref name="configure"/> adjusts the options.
+    /// translated, up to ±8 pixels on the 32×32 canvas, 1000 training images, 16 epochs, one torch thread, and a 16×16
+    /// rectified image, so that looking at the whole canvas would halve the glyph's resolution. A box that frames the
+    /// cell scores an IoU of only about 0.55 with the ink, so a hit needs the crop to close in on the ink, and that
+    /// takes the warp longer: after 6 epochs 63–84 % of the boxes hit, after 12 85–96 %, after 16 at least 96 % (seeds
+    /// 1–3, both kernel sets). Seed s draws the data of seed 10 + s.
+    /// <paramref name="configure"/> adjusts the options.
     /// </summary>
     public static ColocalisationResult Colocalisation(int seed, Action<StnClassifyOptions>? configure = null)
     {
@@ -87,7 +90,7 @@ public static class Scenarios
             OutputHeight = GlyphSide,
             OutputWidth = GlyphSide,
             Transform = TransformKind.Attention,
-            Epochs = 6,
+            Epochs = 16,
             Seed = dataSeed,
             NumberOfThreads = 1,
         };
