@@ -76,6 +76,7 @@ internal static class GpuCheck
 
         // (a) Training, paired with the PyTorch mirror when it is given: ours, then theirs, repeated.
         string? mirror = values.GetValueOrDefault("mirror");
+        string python = values.GetValueOrDefault("python") ?? "python3";
         string work = values.GetValueOrDefault("work") ?? Path.Combine(Path.GetTempPath(), "stn-device-check");
         if (mirror is not null)
             WriteMirrorData(work, train, test);
@@ -90,7 +91,7 @@ internal static class GpuCheck
             fitRates.Add((double)trainCount * epochs / clock.Elapsed.TotalSeconds);
             loopRates.Add(LoopRate(model, trainCount));
             if (mirror is not null)
-                mirrorRuns.Add(RunMirror(values.GetValueOrDefault("python") ?? "python3", mirror, work, gpu is not null, epochs, batch, side));
+                mirrorRuns.Add(RunMirror(python, mirror, work, gpu is not null, epochs, batch, side));
         }
         Console.WriteLine($"(a) Training, {trainCount} images × {epochs} epochs, batch {batch} (best of {repeats})");
         Console.WriteLine($"    StnClassify Fit, wall:               {fitRates.Max(),8:F0} images/s (reading the IDataView included)");
@@ -109,7 +110,6 @@ internal static class GpuCheck
 
         if (mirrorRuns.Count > 0)
         {
-            string python = values.GetValueOrDefault("python") ?? "python3";
             var best = new MirrorResult(mirrorRuns.Max(m => m.TrainRate), mirrorRuns.Max(m => m.ScoreRate), mirrorRuns[^1].Accuracy, mirrorRuns[^1].Line);
             var (resident, fromHost) = RunWarmScoring(python, mirror!, work, gpu is not null);
             Console.WriteLine($"    PyTorch eager (pytorch_mirror.py):   {best.TrainRate,8:F0} images/s training, {best.ScoreRate,8:F0} rows/s scoring, one cold pass " +

@@ -85,7 +85,7 @@ SeedResult RunSeed(int seed, bool first)
         // thin-plate-spline warp, several transformers) train and score, but go without them.
         var thetas = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().ThetaColumnName).ToList();
         bool oneAffineWarp = thetas[0].Length == 6;
-        int transformers = VectorSize(stn.Scored, new StnClassifyOptions().BoundingBoxColumnName!) / 4;
+        int transformers = TransformerCount(stn);
         if (!data.Cluttered && oneAffineWarp)
             pose = PoseFigures.PerClass(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, canvas, canvas);
         if (transformers == 1)
@@ -236,7 +236,7 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     var inputs = stn.Scored.GetColumn<float[]>("Features").Take(Shown).ToList();
     // With several transformers the rectified image holds one channel per transformer; the sheet shows the first.
     int rectifiedLength = stn.OutputHeight * stn.OutputWidth;
-    bool several = VectorSize(stn.Scored, "RectifiedImage") > rectifiedLength;
+    bool several = TransformerCount(stn) > 1;
     var rectified = stn.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).Select(r => r[..rectifiedLength]).ToList();
     var sheetPath = Path.Combine(options.Output, "rectified.png");
     Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, canvas, b, stn.OutputHeight)).ToList(), columns: 8, scale: 3,
@@ -283,7 +283,9 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     Console.WriteLine($"ONNX model: {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F0} KiB, exported in {exportClock.Elapsed.TotalSeconds:F2} s)");
 }
 
-static int VectorSize(IDataView view, string column) => ((VectorDataViewType)view.Schema[column].Type).Size;
+// One box (4 values) per transformer in the STN's box column.
+static int TransformerCount(TrainedModel stn) =>
+    ((VectorDataViewType)stn.Scored.Schema[new StnClassifyOptions().BoundingBoxColumnName!].Type).Size / 4;
 
 static IReadOnlyList<double> History(TrainedModel run, Func<StnTrainingProgress, double> value) =>
     run.Stn.TrainingHistory.Select(value).ToList();
