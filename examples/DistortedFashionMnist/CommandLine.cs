@@ -9,14 +9,15 @@ internal sealed record CommandLine(string Data, int Train, int Validation, int T
     public const string Usage =
         "Usage: DistortedFashionMnist [--data rts|cluttered] [--train N] [--validation N] [--test N] [--epochs N] [--output DIR]\n" +
         "       [--seed N] [--data-dir DIR]\n" +
-        "       [--stn-lr RATE] [--localisation-lr RATE] [--seeds N] [--models stn,cnn,oracle] [--stn Option=Value,...] [--threads N]\n" +
+        "       [--stn-lr RATE] [--localisation-lr RATE] [--seeds N] [--models stn,cnn,oracle,perfect] [--stn Option=Value,...] [--threads N]\n" +
         "  --data        rts: rotated, scaled and shifted on 42×42 (default); cluttered: translated on 60×60 with 6×6 clutter\n" +
         "  --data-dir    folder of the Fashion-MNIST IDX files (generated glyphs when they are not there)\n" +
         "  --seeds N     runs seeds seed … seed+N−1 (data distortion and training) and prints mean and spread over them\n" +
-        "  --models      which of the three models to train (default all)\n" +
+        "  --models      which of the four models to train (default all); perfect: the CNN on the distorted images warped back\n" +
+        "                by their exact inverse\n" +
         "  --stn         further StnClassifyOptions of the STN, e.g. --stn Epochs=8,LearningRateSchedule=Cosine";
 
-    public static readonly string[] AllModels = ["stn", "cnn", "oracle"];
+    public static readonly string[] AllModels = ["stn", "cnn", "oracle", "perfect"];
 
     public static readonly string[] DataSets = ["rts", "cluttered"];
 

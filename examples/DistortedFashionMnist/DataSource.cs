@@ -5,7 +5,8 @@ namespace DistortedFashionMnist;
 /// <summary>
 /// Fashion-MNIST (or generated glyphs when it is not installed), per seed either RTS-distorted (rotated ±45°, scaled
 /// 0.7–1.2 and shifted on 42×42) or translated and cluttered (whole at a random position on 60×60 over 6×6 crops of
-/// other images), or for the oracle the same images centred, upright and without clutter.
+/// other images), or for the oracle the same images centred, upright and without clutter, or for the perfect warp the
+/// distorted images warped back by their exact inverse.
 /// </summary>
 internal sealed class DataSource
 {
@@ -72,6 +73,27 @@ internal sealed class DataSource
     /// <summary>The same images as <see cref="Distorted"/>, undistorted: centred, upright, at scale 1 and without clutter.</summary>
     public (LabelledImages Pool, LabelledImages Test) Upright(int seed, int pool, int test) =>
         (Make(_train, pool, seed, upright: true), Make(_test, test, seed + 1, upright: true));
+
+    /// <summary>
+    /// The images of <see cref="Distorted"/> warped back by the exact inverse of each one's distortion (for cluttered
+    /// images, the shift: the clutter around the object stays): what a perfect warp could show the classifier.
+    /// </summary>
+    public (LabelledImages Pool, LabelledImages Test) Undone(int seed, int pool, int test)
+    {
+        var (distortedPool, distortedTest) = Distorted(seed, pool, test);
+        return (Undo(distortedPool), Undo(distortedTest));
+    }
+
+    private static LabelledImages Undo(LabelledImages images)
+    {
+        var pixels = new float[images.Pixels.Length];
+        for (int i = 0; i < images.Count; i++)
+        {
+            RtsDistortion.Undo(images.Image(i), images.Height, images.Width, images.Distortions[i]).CopyTo(pixels, i * images.ImageLength);
+        }
+
+        return images with { Pixels = pixels };
+    }
 
     private LabelledImages Make((byte[] Pixels, byte[] Labels, int Count)? source, int count, int seed, bool upright)
     {

@@ -120,6 +120,42 @@ public sealed class DatasetTests
     }
 
     [TestMethod]
+    public void UndoOfQuarterTurnAndIntegerShiftRestoresTheUprightCanvasExactly()
+    {
+        var source = Enumerable.Range(0, 36).Select(i => (float)(i * 7 % 13)).ToArray();
+        var upright = RtsDistortion.Apply(source, 6, 6, 16, 16, new RtsParameters(0, 1, 0, 0));
+        var p = new RtsParameters(-90, 1, 2, -3);
+
+        var undone = RtsDistortion.Undo(RtsDistortion.Apply(source, 6, 6, 16, 16, p), 16, 16, p);
+
+        CollectionAssert.AreEqual(upright, undone);
+    }
+
+    [TestMethod]
+    public void UndoInvertsRotationScaleAndShiftUpToResampling()
+    {
+        // A smooth blob, so bilinear resampling twice changes it little; the distortion keeps it inside the canvas.
+        var source = new float[12 * 12];
+        for (int y = 0; y < 12; y++)
+        {
+            for (int x = 0; x < 12; x++)
+            {
+                source[y * 12 + x] = (float)(255 * Math.Exp(-((x - 6.5) * (x - 6.5) / 8.0 + (y - 4.5) * (y - 4.5) / 3.0)));
+            }
+        }
+
+        var upright = RtsDistortion.Apply(source, 12, 12, 32, 32, new RtsParameters(0, 1, 0, 0));
+        var p = new RtsParameters(37, 1.3, 4.25, -2.5);
+        var distorted = RtsDistortion.Apply(source, 12, 12, 32, 32, p);
+
+        var undone = RtsDistortion.Undo(distorted, 32, 32, p);
+
+        double worst = upright.Zip(undone, (a, b) => Math.Abs(a - b)).Max();
+        Assert.IsTrue(worst < 0.1 * 255, $"largest difference {worst:F1} of 255");
+        Assert.IsTrue(upright.Zip(distorted, (a, b) => Math.Abs(a - b)).Max() > 0.5 * 255, "the distortion itself must move the blob");
+    }
+
+    [TestMethod]
     public void SampledParametersStayInRange()
     {
         var rng = new Random(3);

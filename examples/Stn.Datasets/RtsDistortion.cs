@@ -59,6 +59,46 @@ public static class RtsDistortion
         return output;
     }
 
+    /// <summary>
+    /// Warps a distorted canvas back by the exact inverse of <paramref name="p"/>: the object centred, upright and at
+    /// scale 1, as <see cref="Apply"/> with no distortion would place it, but read from the distorted pixels, so what the
+    /// distortion cut off or blurred stays lost. It is what a perfect warp could show a classifier.
+    /// </summary>
+    /// <param name="distorted">The distorted canvas, row-major.</param>
+    /// <param name="canvasHeight">Canvas rows (input and output).</param>
+    /// <param name="canvasWidth">Canvas columns (input and output).</param>
+    /// <param name="p">The distortion the canvas was made with.</param>
+    /// <returns>canvasHeight×canvasWidth pixels.</returns>
+    public static float[] Undo(float[] distorted, int canvasHeight, int canvasWidth, RtsParameters p)
+    {
+        ArgumentNullException.ThrowIfNull(distorted);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(canvasHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(canvasWidth);
+        if (distorted.Length != canvasHeight * canvasWidth)
+        {
+            throw new ArgumentException($"Canvas has {distorted.Length} pixels, expected {canvasHeight}×{canvasWidth}.", nameof(distorted));
+        }
+
+        var (cos, sin) = CosSin(p.AngleDegrees);
+        double centreX = canvasWidth / 2.0, centreY = canvasHeight / 2.0;
+        var output = new float[canvasHeight * canvasWidth];
+        for (int oy = 0; oy < canvasHeight; oy++)
+        {
+            double v = oy + 0.5 - centreY;
+            for (int ox = 0; ox < canvasWidth; ox++)
+            {
+                double u = ox + 0.5 - centreX;
+
+                // The forward map of Apply: the source offset (u, v) lands at s·R(θ)·(u, v) from the shifted centre.
+                double x = p.Scale * (u * cos + v * sin) + centreX + p.ShiftX;
+                double y = p.Scale * (-u * sin + v * cos) + centreY + p.ShiftY;
+                output[oy * canvasWidth + ox] = Bilinear(distorted, canvasHeight, canvasWidth, x - 0.5, y - 0.5);
+            }
+        }
+
+        return output;
+    }
+
     /// <summary>Draws a distortion with each parameter independently uniform in its range.</summary>
     /// <param name="rng">Source of randomness; four values are drawn, in the order angle, scale, x shift, y shift.</param>
     /// <param name="maxAngleDegrees">Angle is uniform in [−max, max].</param>
