@@ -68,24 +68,12 @@ SeedResult RunSeed(int seed, bool first)
     if (options.Models.Contains("cnn"))
         baseline = Train(ml, seed, "CNN", "CNN (no transformer)", useSpatialTransformer: false, trainView, validationView, testView);
     if (options.Models.Contains("oracle"))
-    {
-        var (uprightPool, uprightTest) = data.Upright(seed, options.Train + options.Validation, options.Test);
-        oracle = Train(ml, seed, "oracle", "oracle (undistorted)", useSpatialTransformer: false,
-            uprightPool.ToDataView(ml, data.ClassName, 0, options.Train),
-            uprightPool.ToDataView(ml, data.ClassName, options.Train, options.Validation),
-            uprightTest.ToDataView(ml, data.ClassName, 0, options.Test));
-    }
+        oracle = TrainCnnOn(ml, seed, "oracle", "oracle (undistorted)", data.Upright(seed, options.Train + options.Validation, options.Test));
 
+    // The oracle's ceiling cannot be reached from distorted images: the distortion cuts off the corners of large,
+    // shifted garments and blurs small ones. Warping them back by their known inverse shows what any warp could give.
     if (options.Models.Contains("perfect"))
-    {
-        // The oracle's ceiling cannot be reached from distorted images: the distortion cuts off the corners of large,
-        // shifted garments and blurs small ones. Warping them back by their known inverse shows what any warp could give.
-        var (undonePool, undoneTest) = data.Undone(seed, options.Train + options.Validation, options.Test);
-        perfect = Train(ml, seed, "perfect", "perfect warp (inverse)", useSpatialTransformer: false,
-            undonePool.ToDataView(ml, data.ClassName, 0, options.Train),
-            undonePool.ToDataView(ml, data.ClassName, options.Train, options.Validation),
-            undoneTest.ToDataView(ml, data.ClassName, 0, options.Test));
-    }
+        perfect = TrainCnnOn(ml, seed, "perfect", "perfect warp (inverse)", data.Undone(seed, options.Train + options.Validation, options.Test));
 
     SortedDictionary<int, PoseRatios>? pose = null;
     BoxResult? boxes = null;
@@ -124,6 +112,13 @@ BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
         DetectionMetrics.Evaluate(ml, truth, labels, predicted, predictedLabels, confidences),
         DetectionMetrics.Evaluate(ml, truth, labels, whole, predictedLabels, confidences));
 }
+
+// The classifier without the transformer on other images of the same garments: the pool's first rows train, the rest validate.
+TrainedModel TrainCnnOn(MLContext ml, int seed, string tag, string label, (LabelledImages Pool, LabelledImages Test) images) =>
+    Train(ml, seed, tag, label, useSpatialTransformer: false,
+        images.Pool.ToDataView(ml, data.ClassName, 0, options.Train),
+        images.Pool.ToDataView(ml, data.ClassName, options.Train, options.Validation),
+        images.Test.ToDataView(ml, data.ClassName, 0, options.Test));
 
 TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpatialTransformer,
     IDataView trainView, IDataView validationView, IDataView testView)
