@@ -193,11 +193,12 @@ void PrintSeed(SeedResult r)
     }
 
     Console.WriteLine("Pose left after the STN's warp, per class (spread after / before; 1 = nothing undone, 0 = all):");
-    Console.WriteLine($"  {"class",-14}{"rotation",10}{"size",8}{"position",10}");
+    Console.WriteLine($"  {"class",-14}{"rotation",10}{"size",8}{"position",10}{"(in the input)",16}");
     foreach (var (cls, p) in r.Pose)
-        Console.WriteLine($"  {data.ClassName(cls),-14}{p.RotationLeft,10:F2}{p.Size,8:F2}{p.Position,10:F2}");
+        Console.WriteLine($"  {data.ClassName(cls),-14}{p.RotationLeft,10:F2}{p.Size,8:F2}{p.Position,10:F2}{p.PositionInInput,16:F2}");
     var mean = r.MeanPose!.Value;
-    Console.WriteLine($"  {"mean",-14}{mean.RotationLeft,10:F2}{mean.Size,8:F2}{mean.Position,10:F2}");
+    Console.WriteLine($"  {"mean",-14}{mean.RotationLeft,10:F2}{mean.Size,8:F2}{mean.Position,10:F2}{mean.PositionInInput,16:F2}");
+    Console.WriteLine("  (position: in the rectified image, the goal's measure; in the input: the offset from the view's centre, without the zoom)");
     if (r.Baseline is not null)
         Console.WriteLine($"STN error / CNN error: {r.ErrorRatio:F3}");
 }
@@ -233,6 +234,7 @@ void PrintSummary(IReadOnlyList<SeedResult> all)
     Row("rotation left", r => r.MeanPose?.RotationLeft, "F3");
     Row("size spread left", r => r.MeanPose?.Size, "F3");
     Row("position spread left", r => r.MeanPose?.Position, "F3");
+    Row("position left in the input", r => r.MeanPose?.PositionInInput, "F3");
     Row("STN training time", r => r.Stn?.TrainingTime.TotalSeconds, "F1", " s");
     Row("CNN training time", r => r.Baseline?.TrainingTime.TotalSeconds, "F1", " s");
     Row("oracle training time", r => r.Oracle?.TrainingTime.TotalSeconds, "F1", " s");
@@ -310,8 +312,7 @@ internal sealed record BoxResult(IReadOnlyList<Box> Predicted, BoxScores Stn, Bo
 internal sealed record SeedResult(int Seed, TrainedModel? Stn, TrainedModel? Baseline, TrainedModel? Oracle, TrainedModel? Perfect,
     SortedDictionary<int, PoseRatios>? Pose, BoxResult? Boxes)
 {
-    public PoseRatios? MeanPose => Pose is null ? null
-        : new PoseRatios(Pose.Values.Average(p => p.RotationLeft), Pose.Values.Average(p => p.Size), Pose.Values.Average(p => p.Position));
+    public PoseRatios? MeanPose => Pose is null ? null : PoseFigures.Mean(Pose.Values);
 
     public double? ErrorRatio => Stn is null || Baseline is null ? null
         : (1 - Stn.Metrics.MicroAccuracy) / (1 - Baseline.Metrics.MicroAccuracy);

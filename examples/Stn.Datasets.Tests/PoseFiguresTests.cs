@@ -27,6 +27,7 @@ public sealed class PoseFiguresTests
         Assert.AreEqual(0, ratios.RotationLeft, 1e-4);
         Assert.AreEqual(0, ratios.Size, 1e-4);
         Assert.AreEqual(0, ratios.Position, 1e-4);
+        Assert.AreEqual(0, ratios.PositionInInput, 1e-4);
     }
 
     [TestMethod]
@@ -41,6 +42,7 @@ public sealed class PoseFiguresTests
             Assert.AreEqual(1, r.RotationLeft, 1e-9);
             Assert.AreEqual(1, r.Size, 1e-9);
             Assert.AreEqual(1, r.Position, 1e-9);
+            Assert.AreEqual(1, r.PositionInInput, 1e-9);
         }
     }
 
@@ -57,6 +59,19 @@ public sealed class PoseFiguresTests
         Assert.AreEqual(1, ratios.RotationLeft, 1e-6);
         Assert.AreEqual(1, ratios.Size, 1e-6);
         Assert.AreEqual(2, ratios.Position, 1e-5);
+        Assert.AreEqual(1, ratios.PositionInInput, 1e-6);
+    }
+
+    [TestMethod]
+    public void ZoomMagnifiesTheOffsetLeftOnlyInTheRectifiedImage()
+    {
+        // Each view moves halfway to its object's centre and zooms in twice: half the offset is left in the input,
+        // and twice that half in the rectified image.
+        var (applied, labels) = Distortions(300, 4);
+        var theta = applied.Select(p => new[] { 0.5f, 0f, (float)(p.ShiftX / Canvas), 0f, 0.5f, (float)(p.ShiftY / Canvas) }).ToList();
+        var ratios = PoseFigures.MeanOverClasses(applied, labels, theta, Canvas, Canvas);
+        Assert.AreEqual(0.5, ratios.PositionInInput, 1e-5);
+        Assert.AreEqual(1, ratios.Position, 1e-5);
     }
 
     [TestMethod]

@@ -8,13 +8,18 @@ namespace Stn.Datasets;
 /// <param name="Scale">Object scale in the rectified image: applied scale / θ's scale.</param>
 /// <param name="X">Object centre in normalised rectified-image coordinates (−1 left edge, +1 right edge).</param>
 /// <param name="Y">Object centre in normalised rectified-image coordinates (−1 top edge, +1 bottom edge).</param>
-public readonly record struct Pose(double AngleDegrees, double Scale, double X, double Y);
+/// <param name="InputOffsetX">Object centre less the centre of the warp's view, in normalised input coordinates.</param>
+/// <param name="InputOffsetY">The same downwards.</param>
+public readonly record struct Pose(double AngleDegrees, double Scale, double X, double Y, double InputOffsetX, double InputOffsetY);
 
 /// <summary>How much of the pose variation survives the warp, as ratios after/before (1: nothing undone, 0: all).</summary>
 /// <param name="RotationLeft">Spread of the rotation left after the warp / spread of the applied rotation.</param>
 /// <param name="Size">Spread of ln(object scale) after the warp / before.</param>
 /// <param name="Position">Spread of the object centre after the warp / before.</param>
-public readonly record struct PoseRatios(double RotationLeft, double Size, double Position);
+/// <param name="PositionInInput">The same measured in the input instead of the rectified image: spread of the object
+/// centre's offset from the centre of the warp's view / spread of the object centre. A warp that zooms in by z
+/// magnifies whatever offset it leaves z times in the rectified image, so <see cref="Position"/> is about z times this.</param>
+public readonly record struct PoseRatios(double RotationLeft, double Size, double Position, double PositionInInput);
 
 /// <summary>
 /// Pose figures of a spatial transformer on RTS-distorted images whose distortion is known: per class, the spread of
@@ -59,7 +64,9 @@ public static class PoseFigures
             Wrap(applied.AngleDegrees + angle),
             applied.Scale / Math.Sqrt(Math.Abs(det)),
             (d * cx - b * cy) / det,
-            (-c * cx + a * cy) / det);
+            (-c * cx + a * cy) / det,
+            cx,
+            cy);
     }
 
     /// <summary>The object's pose before any warp (θ the identity).</summary>
@@ -95,7 +102,8 @@ public static class PoseFigures
             result[group.Key] = new PoseRatios(
                 AngleSpread(after) / AngleSpread(before),
                 LogScaleSpread(after) / LogScaleSpread(before),
-                PositionSpread(after) / PositionSpread(before));
+                PositionSpread(after, p => (p.X, p.Y)) / PositionSpread(before, p => (p.X, p.Y)),
+                PositionSpread(after, p => (p.InputOffsetX, p.InputOffsetY)) / PositionSpread(before, p => (p.InputOffsetX, p.InputOffsetY)));
         }
 
         return result;
@@ -116,7 +124,16 @@ public static class PoseFigures
             throw new ArgumentException("Pose figures need at least one image.", nameof(applied));
         }
 
-        return new PoseRatios(perClass.Average(r => r.RotationLeft), perClass.Average(r => r.Size), perClass.Average(r => r.Position));
+        return Mean(perClass);
+    }
+
+    /// <summary>The mean of each ratio over classes (or seeds).</summary>
+    /// <param name="ratios">At least one set of ratios.</param>
+    public static PoseRatios Mean(IReadOnlyCollection<PoseRatios> ratios)
+    {
+        ArgumentNullException.ThrowIfNull(ratios);
+        return new PoseRatios(ratios.Average(r => r.RotationLeft), ratios.Average(r => r.Size), ratios.Average(r => r.Position),
+            ratios.Average(r => r.PositionInInput));
     }
 
     /// <summary>Circular standard deviation (period 360°) around the circular mean, in degrees.</summary>
@@ -131,10 +148,10 @@ public static class PoseFigures
     private static double LogScaleSpread(IReadOnlyList<Pose> poses) => ImageStatistics.Spread([.. poses.Select(p => Math.Log(p.Scale))]);
 
     /// <summary>Root of the summed variances of x and y.</summary>
-    private static double PositionSpread(IReadOnlyList<Pose> poses)
+    private static double PositionSpread(IReadOnlyList<Pose> poses, Func<Pose, (double X, double Y)> position)
     {
-        double sx = ImageStatistics.Spread([.. poses.Select(p => p.X)]);
-        double sy = ImageStatistics.Spread([.. poses.Select(p => p.Y)]);
+        double sx = ImageStatistics.Spread([.. poses.Select(p => position(p).X)]);
+        double sy = ImageStatistics.Spread([.. poses.Select(p => position(p).Y)]);
         return Math.Sqrt(sx * sx + sy * sy);
     }
 
