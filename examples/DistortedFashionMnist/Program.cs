@@ -96,7 +96,9 @@ SeedResult RunSeed(int seed, bool first)
             WritePictures(ml, stn, baseline, trainView, test, boxes?.Predicted);
     }
 
-    return new SeedResult(seed, stn, baseline, oracle, perfect, pose, boxes);
+    // What reading size off the image could do: the objects' own sizes vary within a class.
+    double? inkSizeLeft = pose is null ? null : PoseFigures.SizeLeftByInkRadius(test, options.Test);
+    return new SeedResult(seed, stn, baseline, oracle, perfect, pose, inkSizeLeft, boxes);
 }
 
 BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
@@ -198,6 +200,7 @@ void PrintSeed(SeedResult r)
         Console.WriteLine($"  {data.ClassName(cls),-14}{p.RotationLeft,10:F2}{p.Size,8:F2}{p.Position,10:F2}{p.PositionInInput,16:F2}");
     var mean = r.MeanPose!.Value;
     Console.WriteLine($"  {"mean",-14}{mean.RotationLeft,10:F2}{mean.Size,8:F2}{mean.Position,10:F2}{mean.PositionInInput,16:F2}");
+    Console.WriteLine($"  (size left by a zoom of each test image to one radius of gyration of its ink, for reference: {r.InkSizeLeft:F2})");
     Console.WriteLine("  (position: in the rectified image, the goal's measure; in the input: the offset from the view's centre, without the zoom)");
     if (r.Baseline is not null)
         Console.WriteLine($"STN error / CNN error: {r.ErrorRatio:F3}");
@@ -233,6 +236,7 @@ void PrintSummary(IReadOnlyList<SeedResult> all)
     Row("whole-image mean IoU", r => r.Boxes?.WholeImage.MeanIoU, "F3");
     Row("rotation left", r => r.MeanPose?.RotationLeft, "F3");
     Row("size spread left", r => r.MeanPose?.Size, "F3");
+    Row("size left by the ink's radius", r => r.InkSizeLeft, "F3");
     Row("position spread left", r => r.MeanPose?.Position, "F3");
     Row("position left in the input", r => r.MeanPose?.PositionInInput, "F3");
     Row("STN training time", r => r.Stn?.TrainingTime.TotalSeconds, "F1", " s");
@@ -310,7 +314,7 @@ internal sealed record BoxResult(IReadOnlyList<Box> Predicted, BoxScores Stn, Bo
     (double Map50, double Map50To95) StnMap, (double Map50, double Map50To95) WholeImageMap);
 
 internal sealed record SeedResult(int Seed, TrainedModel? Stn, TrainedModel? Baseline, TrainedModel? Oracle, TrainedModel? Perfect,
-    SortedDictionary<int, PoseRatios>? Pose, BoxResult? Boxes)
+    SortedDictionary<int, PoseRatios>? Pose, double? InkSizeLeft, BoxResult? Boxes)
 {
     public PoseRatios? MeanPose => Pose is null ? null : PoseFigures.Mean(Pose.Values);
 
