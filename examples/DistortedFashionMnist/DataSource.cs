@@ -75,14 +75,10 @@ internal sealed class DataSource
         (Make(_train, pool, seed, upright: true), Make(_test, test, seed + 1, upright: true));
 
     /// <summary>
-    /// The images of <see cref="Distorted"/> warped back by the exact inverse of each one's distortion (for cluttered
+    /// Images of <see cref="Distorted"/> warped back by the exact inverse of each one's distortion (for cluttered
     /// images, the shift: the clutter around the object stays): what a perfect warp could show the classifier.
     /// </summary>
-    public (LabelledImages Pool, LabelledImages Test) Undone(int seed, int pool, int test)
-    {
-        var (distortedPool, distortedTest) = Distorted(seed, pool, test);
-        return (Undo(distortedPool), Undo(distortedTest));
-    }
+    public static (LabelledImages Pool, LabelledImages Test) Undone(LabelledImages pool, LabelledImages test) => (Undo(pool), Undo(test));
 
     private static LabelledImages Undo(LabelledImages images)
     {

@@ -73,7 +73,7 @@ SeedResult RunSeed(int seed, bool first)
     // The oracle's ceiling cannot be reached from distorted images: the distortion cuts off the corners of large,
     // shifted garments and blurs small ones. Warping them back by their known inverse shows what any warp could give.
     if (options.Models.Contains("perfect"))
-        perfect = TrainCnnOn(ml, seed, "perfect", "perfect warp (inverse)", data.Undone(seed, options.Train + options.Validation, options.Test));
+        perfect = TrainCnnOn(ml, seed, "perfect", "perfect warp (inverse)", DataSource.Undone(pool, test));
 
     SortedDictionary<int, PoseRatios>? pose = null;
     BoxResult? boxes = null;

@@ -145,7 +145,8 @@ public static class PoseFigures
 
         var zooms = Enumerable.Range(0, count).Select(i =>
         {
-            float radius = (float)(ImageStatistics.RadiusOfGyration(images.Image(i), images.Height, images.Width) / images.Width);
+            var image = images.Pixels.AsSpan(i * images.ImageLength, images.ImageLength);
+            float radius = (float)(ImageStatistics.RadiusOfGyration(image, images.Height, images.Width) / images.Width);
             return new[] { radius, 0f, 0f, 0f, radius, 0f };
         }).ToList();
         return MeanOverClasses(images.Distortions[..count], images.Labels[..count], zooms, images.Height, images.Width).Size;
