@@ -8,7 +8,7 @@ namespace EndToEndSweep;
 /// <summary>What one run of a scenario measured on its held-out glyphs.</summary>
 /// <param name="Accuracy">StnClassify's test accuracy.</param>
 /// <param name="BaselineAccuracy">The same classifier without the spatial transformer (NaN when not trained).</param>
-/// <param name="Before">The distortion's spread: centroid spread in pixels, or rotation spread within a class in degrees.</param>
+/// <param name="Before">The distortion's spread within a class: centroid spread in pixels, or rotation spread in degrees.</param>
 /// <param name="After">The same spread after the warp.</param>
 /// <param name="Pose">Rotation, size and position left after the warp, mean over classes (<see cref="PoseFigures"/>);
 /// null where the scenario does not measure them.</param>
@@ -48,7 +48,7 @@ public static class Scenarios
         var (baseline, _, _) = TrainAndScore(train, test, new StnClassifyOptions { Epochs = 8, UseSpatialTransformer = false }, seed);
         var inputs = Enumerable.Range(0, test.Count).Select(test.Image).ToArray();
         var pose = PoseFigures.MeanOverClasses(test.Distortions, test.Labels, thetas, Canvas, Canvas);
-        return new ScenarioResult(accuracy, baseline, CentroidSpread(inputs), CentroidSpread(rectifiedImages), pose);
+        return new ScenarioResult(accuracy, baseline, CentroidSpread(inputs, test.Labels), CentroidSpread(rectifiedImages, test.Labels), pose);
     }
 
     /// <summary>
@@ -122,13 +122,20 @@ public static class Scenarios
             scored.GetColumn<float[]>("RectifiedImage").ToArray(), scored.GetColumn<float[]>(options.ThetaColumnName).ToArray());
     }
 
-    private static double CentroidSpread(IReadOnlyList<float[]> images)
-    {
-        var centroids = images.Select(i => ImageStatistics.Centroid(i, Canvas, Canvas)).ToList();
-        double x = ImageStatistics.Spread(centroids.Select(c => c.X).ToList());
-        double y = ImageStatistics.Spread(centroids.Select(c => c.Y).ToList());
-        return Math.Sqrt((x * x + y * y) / 2);
-    }
+    /// <summary>
+    /// Mean over classes of the spread of the ink's centroid, in pixels. Within a class, because the warp may settle on
+    /// any fixed pose per class, and a warp that also undoes size enlarges the offset between a class's ink centroid and
+    /// the pose it settles on, which differs from class to class.
+    /// </summary>
+    private static double CentroidSpread(IReadOnlyList<float[]> images, int[] labels) =>
+        labels.Distinct().Average(cls =>
+        {
+            var centroids = Enumerable.Range(0, images.Count).Where(i => labels[i] == cls)
+                .Select(i => ImageStatistics.Centroid(images[i], Canvas, Canvas)).ToList();
+            double x = ImageStatistics.Spread(centroids.Select(c => c.X).ToList());
+            double y = ImageStatistics.Spread(centroids.Select(c => c.Y).ToList());
+            return Math.Sqrt((x * x + y * y) / 2);
+        });
 
     /// <summary>
     /// Rotation angle of θ's linear part (the nearest rotation). θ maps output to input coordinates, so a θ rotated
