@@ -6,8 +6,8 @@ using Stn.Datasets;
 namespace Microsoft.ML.Stn.Tests.MLNet;
 
 /// <summary>
-/// The warp-recipe options through ML.NET (RefinementSteps, LocalisationWidth, LocalisationBatchNorm,
-/// ClassifierBatchNorm): persistence, models of the previous format, ONNX, bad input.
+/// The warp-recipe options through ML.NET (RefinementSteps, MomentNormalisation, LocalisationWidth,
+/// LocalisationBatchNorm, ClassifierBatchNorm): persistence, models of the previous formats, ONNX, bad input.
 /// </summary>
 [TestClass]
 public sealed class WarpRecipeTests
@@ -15,8 +15,11 @@ public sealed class WarpRecipeTests
     /// <summary>In the payload: six geometry ints, three kind ints, two flags, grid size and transformer count.</summary>
     private const int RecipeOffset = PersistenceFiles.PayloadOffset + 6 * 4 + 3 * 4 + 2 + 2 * 4;
 
-    /// <summary>Refinement steps and localisation width (ints), then the two batch-norm flags.</summary>
-    private const int RecipeLength = 4 + 4 + 1 + 1;
+    /// <summary>Refinement steps and localisation width (ints), then the two batch-norm flags (format 3).</summary>
+    private const int FormatThreeRecipeLength = 4 + 4 + 1 + 1;
+
+    /// <summary>The format-3 recipe, then the moment-normalisation flag (format 4).</summary>
+    private const int RecipeLength = FormatThreeRecipeLength + 1;
 
     private static StnClassifyOptions Recipe(int refinementSteps)
     {
@@ -46,14 +49,20 @@ public sealed class WarpRecipeTests
             TrainedModel.AssertSame(TrainedModel.Vectors(model.Transform(view), column), TrainedModel.Vectors(loaded.Transform(view), column), 1e-6, column);
     }
 
-    /// <summary>A model saved before the recipe options existed (entry format 2) loads as the classic recipe.</summary>
+    /// <summary>
+    /// A model saved before the recipe options existed (entry format 2) loads as the classic recipe, and one saved
+    /// before moment normalisation (format 3) loads without it.
+    /// </summary>
     [TestMethod]
-    public void FormatTwoModelLoadsWithTheClassicRecipe()
+    [DataRow(2, 0, RecipeLength)]
+    [DataRow(3, FormatThreeRecipeLength, RecipeLength - FormatThreeRecipeLength)]
+    public void OlderFormatModelLoadsWithTheRecipeOfItsTime(int version, int keptRecipeBytes, int removedBytes)
     {
         var classic = TrainedModel.Options();
         classic.Epochs = 1;
         classic.RefinementSteps = 1;
         classic.LocalisationWidth = 1;
+        classic.MomentNormalisation = false;
         var (ml, model, test) = TrainedModel.Train(classic);
         var view = GlyphData.View(ml, test);
         using var folder = new PersistenceFiles.TempFolder();
@@ -61,13 +70,14 @@ public sealed class WarpRecipeTests
         ml.Model.Save(model, view.Schema, path);
         PersistenceFiles.RewriteEntry(path, entry =>
         {
-            Assert.AreEqual(3, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
+            Assert.AreEqual(4, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
             var recipe = entry.AsSpan(RecipeOffset, RecipeLength);
-            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 0, 0 }, recipe.ToArray(), "steps 1, width 1, no batch norm");
-            var formatTwo = entry[..RecipeOffset].Concat(entry[(RecipeOffset + RecipeLength)..]).ToArray();
-            BinaryPrimitives.WriteInt32LittleEndian(formatTwo, 2);
-            BinaryPrimitives.WriteInt64LittleEndian(formatTwo.AsSpan(sizeof(int)), formatTwo.Length - PersistenceFiles.PayloadOffset - PersistenceFiles.HashLength);
-            return PersistenceFiles.Reseal(formatTwo);
+            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 }, recipe.ToArray(), "steps 1, width 1, no batch norm, no moments");
+            int cut = RecipeOffset + keptRecipeBytes;
+            var older = entry[..cut].Concat(entry[(cut + removedBytes)..]).ToArray();
+            BinaryPrimitives.WriteInt32LittleEndian(older, version);
+            BinaryPrimitives.WriteInt64LittleEndian(older.AsSpan(sizeof(int)), older.Length - PersistenceFiles.PayloadOffset - PersistenceFiles.HashLength);
+            return PersistenceFiles.Reseal(older);
         });
         var loaded = new MLContext().Model.Load(path, out _);
         foreach (var column in Columns)
@@ -113,6 +123,31 @@ public sealed class WarpRecipeTests
     {
         var options = Recipe(refinementSteps);
         options.Transform = kind;
+        AssertOnnxScoresLikeTorchSharp(options);
+    }
+
+    /// <summary>
+    /// The moments' view exports with every matrix kind and both corner conventions: the moments as reductions, the
+    /// view composed with the localisation net's θ. The glyphs are smaller than the canvas, so the view zooms in.
+    /// </summary>
+    [TestMethod]
+    [DataRow(TransformKind.Affine, false)]
+    [DataRow(TransformKind.Similarity, true)]
+    [DataRow(TransformKind.Attention, false)]
+    [DataRow(TransformKind.Translation, true)]
+    [DataRow(TransformKind.Projective, false)]
+    [DataRow(TransformKind.Projective, true)]
+    public void MomentNormalisedModelExportsToOnnx(TransformKind kind, bool alignCorners)
+    {
+        var options = Recipe(refinementSteps: 1);
+        (options.Transform, options.AlignCorners, options.MomentNormalisation) = (kind, alignCorners, true);
+        var theta = AssertOnnxScoresLikeTorchSharp(options);
+        if (kind != TransformKind.Translation)
+            Assert.IsTrue(theta.All(t => t[0] < 0.9f), "every view should zoom in on its glyph");
+    }
+
+    private static float[][] AssertOnnxScoresLikeTorchSharp(StnClassifyOptions options)
+    {
         var (ml, model, test) = TrainedModel.Train(options);
         var view = GlyphData.View(ml, test);
         var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, view), test, Glyphs.Name);
@@ -122,6 +157,7 @@ public sealed class WarpRecipeTests
         TrainedModel.AssertSame(TrainedModel.Vectors(scored, "BoundingBox"), OnnxRunner.Floats(onnx["BoundingBox.output"]), 1e-4 * TrainedModel.Canvas, "box");
         TrainedModel.AssertSame(TrainedModel.Vectors(scored, TrainedModel.RectifiedColumn),
             OnnxRunner.Floats(onnx[TrainedModel.RectifiedColumn + ".output"]), 255 * 1e-4, "rectified image");
+        return TrainedModel.Vectors(scored, "Theta");
     }
 
     [TestMethod]
@@ -139,6 +175,7 @@ public sealed class WarpRecipeTests
 
         Refused(o => o.RefinementSteps = 0, "RefinementSteps", "0");
         Refused(o => (o.Transform, o.RefinementSteps) = (TransformKind.ThinPlateSpline, 2), "RefinementSteps", "ThinPlateSpline");
+        Refused(o => (o.Transform, o.MomentNormalisation) = (TransformKind.ThinPlateSpline, true), "MomentNormalisation", "ThinPlateSpline");
         Refused(o => o.LocalisationWidth = 0, "LocalisationWidth", "0");
         Refused(o => o.AlignmentWeight = -1, "AlignmentWeight", "-1");
         Refused(o => o.AlignmentWeight = float.NaN, "AlignmentWeight", "NaN");

@@ -38,6 +38,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         public const int ControlPointGridSize = Network.ThinPlateSplineGrid.DefaultControlPointGridSize;
         public const int TransformerCount = 1;
         public const int RefinementSteps = 2;
+        public const bool MomentNormalisation = true;
         public const int LocalisationWidth = 2;
         public const bool LocalisationBatchNorm = false;
         public const bool ClassifierBatchNorm = false;
@@ -120,10 +121,14 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
     private static StnArchitecture Architecture(StnClassifyOptions o, int classCount) =>
         new(o.Channels, o.ImageHeight, o.ImageWidth, o.OutputHeight ?? o.ImageHeight, o.OutputWidth ?? o.ImageWidth, classCount,
             o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer, o.ControlPointGridSize, o.TransformerCount,
-            ResolvedRefinementSteps(o), o.LocalisationWidth, o.LocalisationBatchNorm, o.ClassifierBatchNorm);
+            ResolvedRefinementSteps(o), o.LocalisationWidth, o.LocalisationBatchNorm, o.ClassifierBatchNorm,
+            o.UseSpatialTransformer && ResolvedMomentNormalisation(o));
 
     private static int ResolvedRefinementSteps(StnClassifyOptions o) =>
         o.RefinementSteps ?? (o.Transform == TransformKind.ThinPlateSpline ? 1 : Defaults.RefinementSteps);
+
+    private static bool ResolvedMomentNormalisation(StnClassifyOptions o) =>
+        o.MomentNormalisation ?? (o.TransformerCount == 1 && o.Transform != TransformKind.ThinPlateSpline && Defaults.MomentNormalisation);
 
     private static StnColumnNames ColumnNames(StnClassifyOptions o) =>
         new(o.FeatureColumnName, o.PredictedLabelColumnName, o.ScoreColumnName, o.ThetaColumnName, o.BoundingBoxColumnName,

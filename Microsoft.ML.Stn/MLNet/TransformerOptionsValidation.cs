@@ -5,8 +5,8 @@ namespace Microsoft.ML.Stn.MLNet;
 
 /// <summary>
 /// Checks of the options that shape the transformers: <see cref="StnClassifyOptions.ControlPointGridSize"/>,
-/// <see cref="StnClassifyOptions.TransformerCount"/>, <see cref="StnClassifyOptions.RefinementSteps"/> and
-/// <see cref="StnClassifyOptions.LocalisationWidth"/>.
+/// <see cref="StnClassifyOptions.TransformerCount"/>, <see cref="StnClassifyOptions.RefinementSteps"/>,
+/// <see cref="StnClassifyOptions.MomentNormalisation"/> and <see cref="StnClassifyOptions.LocalisationWidth"/>.
 /// </summary>
 internal static class TransformerOptionsValidation
 {
@@ -26,6 +26,11 @@ internal static class TransformerOptionsValidation
         {
             throw ectx.ExceptParam(nameof(o.RefinementSteps),
                 $"RefinementSteps must be 1 with Transform = ThinPlateSpline (refinement composes matrices), but it is {o.RefinementSteps}.");
+        }
+        if (o.MomentNormalisation == true && o.Transform == TransformKind.ThinPlateSpline)
+        {
+            throw ectx.ExceptParam(nameof(o.MomentNormalisation),
+                "MomentNormalisation must be false with Transform = ThinPlateSpline (the moments give a matrix to start from), but it is true.");
         }
         if (o.LocalisationWidth < 1)
         {

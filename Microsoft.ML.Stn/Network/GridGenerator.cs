@@ -103,7 +103,8 @@ public static class GridGenerator
         }
     }
 
-    private static Tensor Coordinates(int size, bool alignCorners, ScalarType dtype, Device? device)
+    /// <summary>The normalised coordinates of the pixel centres along one side of <paramref name="size"/> pixels.</summary>
+    internal static Tensor Coordinates(int size, bool alignCorners, ScalarType dtype, Device? device)
     {
         // Computed in double and rounded once, so that low-precision grids are as close to the exact pixel
         // positions as their dtype allows; otherwise the identity θ would already blur float32 images.

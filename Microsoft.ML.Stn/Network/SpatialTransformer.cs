@@ -25,6 +25,11 @@ namespace Microsoft.ML.Stn.Network;
 /// Lin and Lucey's inverse-compositional STN. The input is always resampled from the original with the composed θ,
 /// so refinement never interpolates twice.
 /// </para>
+/// <para>
+/// With moment normalisation (matrix kinds only), the localisation network first looks at the view that
+/// <see cref="MomentNormalisation"/> computes from the input's pixels, and θ is that view composed with what the
+/// network regresses.
+/// </para>
 /// </remarks>
 public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor RectifiedImage)>
 {
@@ -51,7 +56,9 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// spatial transformer); more than 1 needs a matrix kind, not a thin-plate spline.</param>
     /// <param name="localisationWidth">Width factor of the localisation network's layers.</param>
     /// <param name="localisationBatchNorm">Batch normalisation after each of the localisation network's convolutions.</param>
-    /// <exception cref="ArgumentException">A size or count is out of range.</exception>
+    /// <param name="momentNormalisation">Start from the <see cref="MomentNormalisation"/> view instead of the whole
+    /// input; needs a matrix kind, not a thin-plate spline.</param>
+    /// <exception cref="ArgumentException">A size or count is out of range, or moment normalisation is asked of a thin-plate spline.</exception>
     public SpatialTransformer(
         int channels,
         int height,
@@ -67,16 +74,20 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         float[]? initialParameters = null,
         int refinementSteps = 1,
         int localisationWidth = 1,
-        bool localisationBatchNorm = false)
+        bool localisationBatchNorm = false,
+        bool momentNormalisation = false)
         : base(TorchRuntime.CheckedModuleName("spatial_transformer"))
     {
         GridGenerator.ValidateOutputSize(outputHeight, outputWidth);
         if (kind == TransformKind.ThinPlateSpline)
             ThinPlateSplineGrid.Validate(controlPointGridSize, outputHeight, outputWidth);
         ValidateRefinementSteps(refinementSteps, kind);
+        if (momentNormalisation && kind == TransformKind.ThinPlateSpline)
+            throw new ArgumentException("moment normalisation starts from a matrix, so a thin-plate spline cannot take it", nameof(momentNormalisation));
         localisation = new LocalisationNet(channels, height, width, kind, controlPointGridSize, transformerCount, initialParameters,
             localisationWidth, localisationBatchNorm);
         RefinementSteps = refinementSteps;
+        MomentNormalisation = momentNormalisation;
         if (kind == TransformKind.ThinPlateSpline)
             _thinPlateSpline = new ThinPlateSplineGrid(controlPointGridSize, outputHeight, outputWidth, alignCorners);
         ControlPointGridSize = controlPointGridSize;
@@ -132,6 +143,9 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// <summary>How often the localisation network looks at the input (1: once, the classic spatial transformer).</summary>
     public int RefinementSteps { get; }
 
+    /// <summary>Whether the localisation network starts from the <see cref="Network.MomentNormalisation"/> view.</summary>
+    public bool MomentNormalisation { get; }
+
     /// <summary>The localisation network that regresses the transform parameters.</summary>
     public LocalisationNet Localisation => localisation;
 
@@ -160,13 +174,16 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     {
         ValidateInput(input, Channels, Height, Width);
         using var scope = NewDisposeScope();
-        var parameters = localisation.forward(input);
+        var start = MomentNormalisation ? Network.MomentNormalisation.StartTheta(input, Kind, AlignCorners) : null;
+        var parameters = localisation.forward(start is null ? input : Warp(input, start, Height, Width, Sampling, Padding, AlignCorners));
         int count = localisation.ParameterCount;
         var thetas = new Tensor[TransformerCount];
         var outputs = new Tensor[TransformerCount];
         for (int t = 0; t < TransformerCount; t++)
         {
             thetas[t] = TransformParameterisation.ToTheta(Kind, parameters.narrow(1, t * count, count), ControlPointGridSize);
+            if (start is not null)
+                thetas[t] = Compose(start, thetas[t]);
             for (int step = 1; step < RefinementSteps; step++)
             {
                 var seen = Warp(input, thetas[t], Height, Width, Sampling, Padding, AlignCorners);

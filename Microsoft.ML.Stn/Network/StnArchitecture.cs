@@ -18,7 +18,8 @@ internal sealed record StnArchitecture(
     int RefinementSteps = 1,
     int LocalisationWidth = 1,
     bool LocalisationBatchNorm = false,
-    bool ClassifierBatchNorm = false)
+    bool ClassifierBatchNorm = false,
+    bool MomentNormalisation = false)
 {
     public int PixelCount => Channels * Height * Width;
 

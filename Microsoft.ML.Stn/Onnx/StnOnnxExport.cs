@@ -2,6 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Stn.MLNet;
 using Microsoft.ML.Stn.Network;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Onnx;
 
@@ -47,7 +48,16 @@ internal static class StnOnnxExport
         string theta, rectified;
         if (transformer is not null)
         {
-            theta = Theta(g, a.Transform, Localisation(g, transformer.Localisation, scaled));
+            if (a.MomentNormalisation)
+            {
+                var start = MomentTheta(g, a, scaled);
+                var view = OnnxSampler.Warp(g, a, scaled, start, a.Height, a.Width);
+                theta = Compose(g, a.ThetaLength == 9, start, Theta(g, a.Transform, Localisation(g, transformer.Localisation, view)));
+            }
+            else
+            {
+                theta = Theta(g, a.Transform, Localisation(g, transformer.Localisation, scaled));
+            }
             for (int step = 1; step < a.RefinementSteps; step++)
             {
                 var seen = OnnxSampler.Warp(g, a, scaled, theta, a.Height, a.Width);
@@ -194,6 +204,54 @@ internal static class StnOnnxExport
             correction = g.Op("Concat", "compose.correction", n => n.AddAttribute("axis", 1L), correction, lastRow);
         }
         return g.Op("MatMul", "theta", theta, correction);
+    }
+
+    /// <summary>The <see cref="MomentNormalisation"/> starting view of each image, as <see cref="MomentNormalisation.StartTheta"/> builds it.</summary>
+    private static string MomentTheta(OnnxGraph g, StnArchitecture a, string image)
+    {
+        string Sum(string name, string x, long axis) =>
+            g.Op("ReduceSum", name, n => { n.AddAttribute("axes", new[] { axis }); n.AddAttribute("keepdims", 0L); }, x);
+        string Coordinates(string name, int size)
+        {
+            using var values = GridGenerator.Coordinates(size, a.AlignCorners, ScalarType.Float32, null);
+            return g.Floats(name, values.data<float>().ToArray(), size);
+        }
+
+        var mass = g.Op("Relu", "moments.mass", Sum("moments.channels", image, 1));
+        var alongX = Sum("moments.along_x", mass, 1);
+        var alongY = Sum("moments.along_y", mass, 2);
+        var total = Sum("moments.total", alongX, 1);
+        var one = g.Float("moments.one", 1f);
+        var hasMass = g.Op("Greater", "moments.has_mass", total, g.Float("moments.zero", 0f));
+        var divisor = g.Op("Where", "moments.divisor", hasMass, total, one);
+        string Mean(string name, string along, string values) => g.Div(name, Sum(name + ".sum", g.Mul(name + ".weighted", along, values), 1), divisor);
+        var xs = Coordinates("moments.xs", a.Width);
+        var ys = Coordinates("moments.ys", a.Height);
+        var centreX = Mean("moments.centre_x", alongX, xs);
+        var centreY = Mean("moments.centre_y", alongY, ys);
+        string scale = one;
+        if (a.Transform != TransformKind.Translation)
+        {
+            string Variance(string name, string along, string values, string centre) =>
+                g.Sub(name, Mean(name + ".square", along, g.Mul(name + ".squares", values, values)), g.Mul(name + ".centre_square", centre, centre));
+            var spread = g.Add("moments.spread", Variance("moments.variance_x", alongX, xs, centreX), Variance("moments.variance_y", alongY, ys, centreY));
+            var radius = g.Op("Sqrt", "moments.radius", g.Op("Relu", "moments.spread_positive", spread));
+            var fitted = g.Op("Clip", "moments.fitted", g.Mul("moments.view", radius, g.Float("moments.view_radii", MomentNormalisation.ViewRadii)),
+                g.Float("moments.minimum", MomentNormalisation.MinimumScale(a.Height, a.Width, a.AlignCorners)), g.Float("moments.maximum", MomentNormalisation.MaximumScale));
+            scale = g.Op("Where", "moments.scale", hasMass, fitted, one);
+        }
+
+        // Every entry as a column [N, 1], so that one Concat lays out the rows of θ.
+        string Column(string name, string values) => g.Unsqueeze(name, values, 1);
+        var zeros = g.Mul("moments.zeros", total, g.Float("moments.nought", 0f));
+        var s = Column("moments.s", g.Add("moments.scales", zeros, scale));
+        var zero = Column("moments.z", zeros);
+        var x = Column("moments.x", centreX);
+        var y = Column("moments.y", centreY);
+        var entries = a.ThetaLength == 9
+            ? new[] { s, zero, x, zero, s, y, zero, zero, g.Add("moments.w", zero, one) }
+            : new[] { s, zero, x, zero, s, y };
+        return g.Reshape("moments.theta", g.Op("Concat", "moments.flat", n => n.AddAttribute("axis", 1L), entries), -1, a.ThetaLength / 3, 3);
     }
 
     /// <summary>The baseline's identity θ, one per row of <paramref name="image"/>.</summary>

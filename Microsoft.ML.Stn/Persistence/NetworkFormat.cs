@@ -14,6 +14,7 @@ internal static class NetworkFormat
     // bool: align corners, use spatial transformer
     // int: control-point grid size (thin-plate spline), transformer count
     // from format 3: int: refinement steps, localisation width; bool: localisation batch norm, classifier batch norm
+    // from format 4: bool: moment normalisation
     // TorchSharp module state (Module.save, which copies a tensor on another device to the CPU before writing it, so the
     // bytes do not depend on the device the network is on; Read builds the network on the CPU)
     public static void Write(BinaryWriter writer, StnClassifierNetwork network)
@@ -36,6 +37,7 @@ internal static class NetworkFormat
         writer.Write(a.LocalisationWidth);
         writer.Write(a.LocalisationBatchNorm);
         writer.Write(a.ClassifierBatchNorm);
+        writer.Write(a.MomentNormalisation);
         network.save(writer);
     }
 
@@ -67,6 +69,9 @@ internal static class NetworkFormat
                 ClassifierBatchNorm = reader.ReadBoolean(),
             };
         }
+        // Formats 2 and 3 predate moment normalisation; their networks started from the whole input.
+        if (formatVersion >= 4)
+            architecture = architecture with { MomentNormalisation = reader.ReadBoolean() };
 
         var network = new StnClassifierNetwork(architecture);
         try

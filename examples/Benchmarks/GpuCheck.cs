@@ -66,9 +66,10 @@ internal static class GpuCheck
             {
                 ImageHeight = side, ImageWidth = side, Epochs = epochCount, BatchSize = batchSize, Seed = Seed,
                 ScoringBatchSize = ScoringBatch,
-                // What the PyTorch mirror trains: the classic transformer (one localisation step, width 1) on the
-                // cross-entropy alone.
+                // What the PyTorch mirror trains: the classic transformer (one localisation step from the whole input,
+                // width 1) on the cross-entropy alone.
                 RefinementSteps = 1, LocalisationWidth = 1, LocalisationWarmupEpochs = 0, AlignmentWeight = 0,
+                MomentNormalisation = false,
             }).Fit(data);
 
         // Warm-up: libtorch's lazy initialisation (and cuDNN's on a GPU) is not timed.

@@ -50,9 +50,9 @@ StnClassifyTransformer FitMLNet(IDataView data, int epochCount) =>
     {
         ImageHeight = Side, ImageWidth = Side, Channels = 1, Epochs = epochCount, BatchSize = batchSize,
         LearningRate = LearningRate, Seed = Seed, ScoringBatchSize = ScoringBatch,
-        // The plain loop trains the classic network (one localisation step, width 1) with the cross-entropy alone and
-        // one learning rate: the comparison is of the plumbing, not of the recipe.
-        AlignmentWeight = 0, RefinementSteps = 1, LocalisationWidth = 1, LocalisationWarmupEpochs = 0,
+        // The plain loop trains the classic network (one localisation step from the whole input, width 1) with the
+        // cross-entropy alone and one learning rate: the comparison is of the plumbing, not of the recipe.
+        AlignmentWeight = 0, RefinementSteps = 1, LocalisationWidth = 1, LocalisationWarmupEpochs = 0, MomentNormalisation = false,
     }).Fit(data);
 
 PlainStn FitPlain(LabelledImages data, int epochCount) =>
