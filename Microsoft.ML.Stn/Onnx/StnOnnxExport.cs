@@ -150,9 +150,6 @@ internal static class StnOnnxExport
     private static string Theta(OnnxGraph g, TransformKind kind, string parameters)
     {
         string Column(int i) => g.Op("Slice", $"theta.p{i}", parameters, g.Longs($"theta.p{i}.start", i), g.Longs($"theta.p{i}.end", i + 1), g.Longs($"theta.p{i}.axis", 1));
-        string Zeros(string name, string like) => g.Op("ConstantOfShape", name, g.Op("Shape", name + ".shape", like));
-        string Constant(string name, string like, float value) =>
-            value == 0f ? Zeros(name, like) : g.Add(name, Zeros(name + ".zeros", like), g.Float(name + ".value", value));
         string Matrix(params string[] entries) => g.Reshape("theta", g.Op("Concat", "theta.flat", n => n.AddAttribute("axis", 1L), entries), -1, 2, 3);
 
         switch (kind)
@@ -170,24 +167,31 @@ internal static class StnOnnxExport
             case TransformKind.Attention:
                 {
                     var scale = Column(0);
-                    var zero = Constant("theta.zero", scale, 0f);
+                    var zero = ConstantLike(g, "theta.zero", scale, 0f);
                     return Matrix(scale, zero, Column(1), zero, scale, Column(2));
                 }
             case TransformKind.Translation:
                 {
                     var tx = Column(0);
-                    var one = Constant("theta.one", tx, 1f);
-                    var zero = Constant("theta.zero", tx, 0f);
+                    var one = ConstantLike(g, "theta.one", tx, 1f);
+                    var zero = ConstantLike(g, "theta.zero", tx, 0f);
                     return Matrix(one, zero, tx, zero, one, Column(1));
                 }
             case TransformKind.Projective:
                 {
-                    var one = Constant("theta.one", Column(0), 1f);
+                    var one = ConstantLike(g, "theta.one", Column(0), 1f);
                     return g.Reshape("theta", g.Op("Concat", "theta.flat", n => n.AddAttribute("axis", 1L), parameters, one), -1, 3, 3);
                 }
             default:
                 throw new NotSupportedException($"StnClassify cannot export Transform = {kind} to ONNX.");
         }
+    }
+
+    /// <summary>A tensor of <paramref name="like"/>'s shape filled with <paramref name="value"/>, whatever <paramref name="like"/> holds.</summary>
+    private static string ConstantLike(OnnxGraph g, string name, string like, float value)
+    {
+        string Zeros(string zerosName) => g.Op("ConstantOfShape", zerosName, g.Op("Shape", zerosName + ".shape", like));
+        return value == 0f ? Zeros(name) : g.Add(name, Zeros(name + ".zeros"), g.Float(name + ".value", value));
     }
 
     /// <summary>
@@ -229,7 +233,7 @@ internal static class StnOnnxExport
         var ys = Coordinates("moments.ys", a.Height);
         var centreX = Mean("moments.centre_x", alongX, xs);
         var centreY = Mean("moments.centre_y", alongY, ys);
-        string scale = one;
+        string scale;
         if (a.Transform != TransformKind.Translation)
         {
             string Variance(string name, string along, string values, string centre) =>
@@ -240,16 +244,19 @@ internal static class StnOnnxExport
                 g.Float("moments.minimum", MomentNormalisation.MinimumScale(a.Height, a.Width, a.AlignCorners)), g.Float("moments.maximum", MomentNormalisation.MaximumScale));
             scale = g.Op("Where", "moments.scale", hasMass, fitted, one);
         }
+        else
+        {
+            scale = ConstantLike(g, "moments.scale", total, 1f);
+        }
 
         // Every entry as a column [N, 1], so that one Concat lays out the rows of θ.
         string Column(string name, string values) => g.Unsqueeze(name, values, 1);
-        var zeros = g.Mul("moments.zeros", total, g.Float("moments.nought", 0f));
-        var s = Column("moments.s", g.Add("moments.scales", zeros, scale));
-        var zero = Column("moments.z", zeros);
+        var s = Column("moments.s", scale);
+        var zero = Column("moments.z", ConstantLike(g, "moments.zeros", total, 0f));
         var x = Column("moments.x", centreX);
         var y = Column("moments.y", centreY);
         var entries = a.ThetaLength == 9
-            ? new[] { s, zero, x, zero, s, y, zero, zero, g.Add("moments.w", zero, one) }
+            ? new[] { s, zero, x, zero, s, y, zero, zero, Column("moments.w", ConstantLike(g, "moments.ones", total, 1f)) }
             : new[] { s, zero, x, zero, s, y };
         return g.Reshape("moments.theta", g.Op("Concat", "moments.flat", n => n.AddAttribute("axis", 1L), entries), -1, a.ThetaLength / 3, 3);
     }
