@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Microsoft.ML.Stn.Network;
 using Microsoft.ML.Stn.Tests.Onnx;
 using Microsoft.ML.Stn.Tests.Persistence;
 using Stn.Datasets;
@@ -18,8 +19,8 @@ public sealed class WarpRecipeTests
     /// <summary>Refinement steps and localisation width (ints), then the two batch-norm flags (format 3).</summary>
     private const int FormatThreeRecipeLength = 4 + 4 + 1 + 1;
 
-    /// <summary>The format-3 recipe, then the moment-normalisation flag (format 4).</summary>
-    private const int RecipeLength = FormatThreeRecipeLength + 1;
+    /// <summary>The format-3 recipe, then the moment view (an int since format 5; format 4 had a flag).</summary>
+    private const int RecipeLength = FormatThreeRecipeLength + 4;
 
     private static StnClassifyOptions Recipe(int refinementSteps)
     {
@@ -70,9 +71,9 @@ public sealed class WarpRecipeTests
         ml.Model.Save(model, view.Schema, path);
         PersistenceFiles.RewriteEntry(path, entry =>
         {
-            Assert.AreEqual(4, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
+            Assert.AreEqual(5, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
             var recipe = entry.AsSpan(RecipeOffset, RecipeLength);
-            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 }, recipe.ToArray(), "steps 1, width 1, no batch norm, no moments");
+            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, recipe.ToArray(), "steps 1, width 1, no batch norm, no moments");
             int cut = RecipeOffset + keptRecipeBytes;
             var older = entry[..cut].Concat(entry[(cut + removedBytes)..]).ToArray();
             BinaryPrimitives.WriteInt32LittleEndian(older, version);
@@ -82,6 +83,70 @@ public sealed class WarpRecipeTests
         var loaded = new MLContext().Model.Load(path, out _);
         foreach (var column in Columns)
             TrainedModel.AssertSame(TrainedModel.Vectors(model.Transform(view), column), TrainedModel.Vectors(loaded.Transform(view), column), 1e-6, column);
+    }
+
+    /// <summary>
+    /// Format 4 stored moment normalisation as a flag, when its one view was the radius of gyration's: its models load
+    /// with that view (as format 5 stores it) and export it to ONNX, and without the flag they load without a view.
+    /// </summary>
+    [TestMethod]
+    public void FormatFourMomentFlagLoadsAsTheRadiusOfGyrationView()
+    {
+        var options = TrainedModel.Options();
+        options.Epochs = 1;
+        var (ml, model, test) = TrainedModel.Train(options);
+        var view = GlyphData.View(ml, test);
+        using var folder = new PersistenceFiles.TempFolder();
+        var saved = folder.File("extent.zip");
+        ml.Model.Save(model, view.Schema, saved);
+        int viewOffset = RecipeOffset + FormatThreeRecipeLength;
+        ITransformer Rewritten(string name, int version, int viewBytes, int value)
+        {
+            var path = folder.File(name);
+            File.Copy(saved, path);
+            PersistenceFiles.RewriteEntry(path, entry =>
+            {
+                Assert.AreEqual((int)MomentView.InkExtent, BinaryPrimitives.ReadInt32LittleEndian(entry.AsSpan(viewOffset)), "the default view");
+                var stored = new byte[viewBytes];
+                if (viewBytes == 1) stored[0] = (byte)value;
+                else BinaryPrimitives.WriteInt32LittleEndian(stored, value);
+                var rewritten = entry[..viewOffset].Concat(stored).Concat(entry[(viewOffset + 4)..]).ToArray();
+                BinaryPrimitives.WriteInt32LittleEndian(rewritten, version);
+                BinaryPrimitives.WriteInt64LittleEndian(rewritten.AsSpan(sizeof(int)), rewritten.Length - PersistenceFiles.PayloadOffset - PersistenceFiles.HashLength);
+                return PersistenceFiles.Reseal(rewritten);
+            });
+            return new MLContext().Model.Load(path, out _);
+        }
+
+        var flagged = Rewritten("flag.zip", 4, 1, 1);
+        var gyration = Rewritten("gyration.zip", 5, 4, (int)MomentView.RadiusOfGyration);
+        var unflagged = Rewritten("no-flag.zip", 4, 1, 0);
+        var none = Rewritten("none.zip", 5, 4, (int)MomentView.None);
+        var extentTheta = TrainedModel.Vectors(model.Transform(view), "Theta");
+        var gyrationTheta = TrainedModel.Vectors(gyration.Transform(view), "Theta");
+        Assert.IsTrue(extentTheta.Zip(gyrationTheta).Any(p => Math.Abs(p.First[0] - p.Second[0]) > 1e-3f), "the two views differ on glyphs");
+        foreach (var column in Columns)
+        {
+            TrainedModel.AssertSame(TrainedModel.Vectors(gyration.Transform(view), column), TrainedModel.Vectors(flagged.Transform(view), column), 0, column);
+            TrainedModel.AssertSame(TrainedModel.Vectors(none.Transform(view), column), TrainedModel.Vectors(unflagged.Transform(view), column), 0, column);
+        }
+
+        var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, flagged, view), test, Glyphs.Name);
+        TrainedModel.AssertSame(gyrationTheta, OnnxRunner.Floats(onnx["Theta.output"]), 1e-4, "θ of the radius-of-gyration view in ONNX");
+    }
+
+    [TestMethod]
+    public void UnknownMomentViewIsReportedAsDamage()
+    {
+        using var folder = new PersistenceFiles.TempFolder();
+        var path = PersistenceFiles.SaveTrainedModel(folder);
+        PersistenceFiles.RewriteEntry(path, entry =>
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(RecipeOffset + FormatThreeRecipeLength), 9);
+            return PersistenceFiles.Reseal(entry);
+        });
+        var e = Assert.Throws<Exception>(() => new MLContext().Model.Load(path, out _));
+        StringAssert.Contains(PersistenceFiles.Messages(e), "MomentView 9");
     }
 
     [TestMethod]
@@ -127,19 +192,20 @@ public sealed class WarpRecipeTests
     }
 
     /// <summary>
-    /// The moments' view exports with every matrix kind and both corner conventions: the moments as reductions, the
-    /// view composed with the localisation net's θ. The glyphs are smaller than the canvas, so the view zooms in.
+    /// The moments' view exports with every matrix kind and both corner conventions: the ink's principal axis and
+    /// extent as reductions, the view composed with the localisation net's corrections, each scaled to keep the view's
+    /// scale. The glyphs are smaller than the canvas, so the view zooms in.
     /// </summary>
     [TestMethod]
-    [DataRow(TransformKind.Affine, false)]
-    [DataRow(TransformKind.Similarity, true)]
-    [DataRow(TransformKind.Attention, false)]
-    [DataRow(TransformKind.Translation, true)]
-    [DataRow(TransformKind.Projective, false)]
-    [DataRow(TransformKind.Projective, true)]
-    public void MomentNormalisedModelExportsToOnnx(TransformKind kind, bool alignCorners)
+    [DataRow(TransformKind.Affine, false, 2)]
+    [DataRow(TransformKind.Similarity, true, 1)]
+    [DataRow(TransformKind.Attention, false, 2)]
+    [DataRow(TransformKind.Translation, true, 1)]
+    [DataRow(TransformKind.Projective, false, 2)]
+    [DataRow(TransformKind.Projective, true, 1)]
+    public void MomentNormalisedModelExportsToOnnx(TransformKind kind, bool alignCorners, int refinementSteps)
     {
-        var options = Recipe(refinementSteps: 1);
+        var options = Recipe(refinementSteps);
         (options.Transform, options.AlignCorners, options.MomentNormalisation) = (kind, alignCorners, true);
         var theta = AssertOnnxScoresLikeTorchSharp(options);
         if (kind != TransformKind.Translation)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Tests.Network;
 
-/// <summary>The moments' starting view: its centre and size from the pixels, and how the transformer composes it.</summary>
+/// <summary>The moments' starting views: their centre and size from the pixels, and how the transformer composes them.</summary>
 [TestClass]
 public sealed class MomentNormalisationTests
 {
@@ -18,8 +18,21 @@ public sealed class MomentNormalisationTests
         return image;
     }
 
+    /// <summary>A black canvas with a one-pixel-high horizontal bar over columns [<paramref name="left"/>, <paramref name="right"/>] of row <paramref name="row"/>, brighter to the right.</summary>
+    private static Tensor Bar(int left, int right, int row)
+    {
+        var image = zeros(1, 1, Side, Side);
+        for (int x = left; x <= right; x++)
+            image[0, 0, row, x] = tensor(x - left + 30f);
+        return image;
+    }
+
+    private static double Step(bool alignCorners) => alignCorners ? 2.0 / (Side - 1) : 2.0 / Side;
+
+    private static double Coordinate(double pixel, bool alignCorners) => alignCorners ? -1 + Step(true) * pixel : -1 + Step(false) * (pixel + 0.5);
+
     /// <summary>
-    /// The view of a filled k×k square: centred on its middle, with a half side of <see cref="MomentNormalisation.ViewRadii"/>
+    /// The radius-of-gyration view of a filled k×k square: centred on its middle, with a half side of <see cref="MomentNormalisation.ViewRadii"/>
     /// radii of gyration, where each axis of k pixels of width 2/W has a variance of (k² − 1)/12 · (2/W)².
     /// </summary>
     [TestMethod]
@@ -34,9 +47,113 @@ public sealed class MomentNormalisationTests
         double scale = MomentNormalisation.ViewRadii * Math.Sqrt(2 * (size * size - 1) / 12.0) * step;
         var expected = tensor(new[] { scale, 0, Centre(left), 0, scale, Centre(top) }, dtype: ScalarType.Float32).reshape(1, 2, 3);
 
-        AssertClose(expected, MomentNormalisation.StartTheta(Square(left, top, size), TransformKind.Affine, alignCorners), 1e-5, "affine view");
-        AssertClose(expected, MomentNormalisation.StartTheta(Square(left, top, size, channels: 3), TransformKind.Similarity, alignCorners), 1e-5,
+        AssertClose(expected, MomentNormalisation.StartTheta(Square(left, top, size), TransformKind.Affine, alignCorners, MomentView.RadiusOfGyration), 1e-5, "affine view");
+        AssertClose(expected, MomentNormalisation.StartTheta(Square(left, top, size, channels: 3), TransformKind.Similarity, alignCorners, MomentView.RadiusOfGyration), 1e-5,
             "three equal channels give the same view");
+    }
+
+    /// <summary>
+    /// The ink-extent view of a bar that is brighter at one end: centred on the middle of the bar, not on its centre of
+    /// mass, with a half side of <see cref="MomentNormalisation.ViewMargin"/> halves of its length between pixel centres.
+    /// </summary>
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void ExtentViewIsCentredOnTheMiddleOfTheInkAndSizedByItsLength(bool alignCorners)
+    {
+        using var scope = NewDisposeScope();
+        int left = 5, right = 30, row = 12;
+        double scale = MomentNormalisation.ViewMargin * (right - left) * Step(alignCorners) / 2;
+        var expected = tensor(new[] { scale, 0, Coordinate((left + right) / 2.0, alignCorners), 0, scale, Coordinate(row, alignCorners) },
+            dtype: ScalarType.Float32).reshape(1, 2, 3);
+
+        var theta = MomentNormalisation.StartTheta(Bar(left, right, row), TransformKind.Affine, alignCorners);
+        AssertClose(expected, theta, 1e-5, "extent view");
+        var centreOfMass = MomentNormalisation.StartTheta(Bar(left, right, row), TransformKind.Affine, alignCorners, MomentView.RadiusOfGyration);
+        Assert.IsGreaterThan(theta[0, 0, 2].item<float>() + 0.05f, centreOfMass[0, 0, 2].item<float>(), "the brighter end pulls the centre of mass, not the view");
+    }
+
+    /// <summary>
+    /// A diagonal stroke is measured along its own axis: the view's half side is that of its length (√2 times its width
+    /// in pixels), the same at any turn, and its centre is the stroke's middle.
+    /// </summary>
+    [TestMethod]
+    public void ExtentIsMeasuredAlongTheInksPrincipalAxis()
+    {
+        using var scope = NewDisposeScope();
+        var falling = zeros(1, 1, Side, Side);
+        var rising = zeros(1, 1, Side, Side);
+        for (int i = 0; i < 20; i++)
+        {
+            falling[0, 0, 8 + i, 6 + i] = tensor(100f);
+            rising[0, 0, 27 - i, 6 + i] = tensor(100f);
+        }
+
+        double scale = MomentNormalisation.ViewMargin * 19 * Math.Sqrt(2) * Step(false) / 2;
+        var expected = tensor(new[] { scale, 0, Coordinate(15.5, false), 0, scale, Coordinate(17.5, false) }, dtype: ScalarType.Float32).reshape(1, 2, 3);
+        AssertClose(expected, MomentNormalisation.StartTheta(falling, TransformKind.Affine, alignCorners: false), 1e-5, "falling stroke");
+        AssertClose(expected, MomentNormalisation.StartTheta(rising, TransformKind.Affine, alignCorners: false), 1e-5, "rising stroke");
+    }
+
+    /// <summary>Pixels fainter than <see cref="MomentNormalisation.InkFraction"/> of the brightest are no part of the extent.</summary>
+    [TestMethod]
+    public void FaintPixelsAreNotInk()
+    {
+        using var scope = NewDisposeScope();
+        var image = Bar(8, 28, 20);
+        var withHaze = image.clone();
+        float faint = 50f * MomentNormalisation.InkFraction * 0.9f;
+        withHaze[0, 0, 20, 1] = tensor(faint);
+        withHaze[0, 0, 20, 38] = tensor(faint);
+        var clean = MomentNormalisation.StartTheta(image, TransformKind.Affine, alignCorners: false);
+        AssertClose(clean, MomentNormalisation.StartTheta(withHaze, TransformKind.Affine, alignCorners: false), 1e-6, "the same view");
+        withHaze[0, 0, 20, 38] = tensor(faint * 1.2f);
+        Assert.IsGreaterThan(clean[0, 0, 0].item<float>() * 1.2f, MomentNormalisation.StartTheta(withHaze, TransformKind.Affine, alignCorners: false)[0, 0, 0].item<float>(),
+            "a pixel just above the fraction is ink");
+    }
+
+    /// <summary>A correction keeps the view's scale: its 2×2 part gets unit determinant, its shift and a homography's last row stay.</summary>
+    [TestMethod]
+    public void KeptScaleCorrectionTurnsAndShiftsButDoesNotZoom()
+    {
+        using var scope = NewDisposeScope();
+        double angle = 0.4, s = 1.7;
+        float c = (float)(s * Math.Cos(angle)), n = (float)(s * Math.Sin(angle));
+        var affine = tensor(new[] { c, -n, 0.3f, n, c, -0.2f, 2f, 1f, 0.1f, 0f, 0.5f, 0.4f }).reshape(2, 2, 3).requires_grad_();
+        var kept = MomentNormalisation.KeepScale(affine);
+        float rc = (float)Math.Cos(angle), rs = (float)Math.Sin(angle);
+        AssertClose(tensor(new[] { rc, -rs, 0.3f, rs, rc, -0.2f }).reshape(1, 2, 3), kept[0].unsqueeze(0), 1e-6, "a similarity loses its zoom");
+        AssertClose(tensor(new[] { 2f, 1f, 0.1f, 0f, 0.5f, 0.4f }).reshape(1, 2, 3), kept[1].unsqueeze(0), 1e-6, "unit determinant already");
+        kept.sum().backward();
+        Assert.IsTrue(affine.grad is { } grad && grad.abs().sum().item<float>() > 0, "differentiable");
+
+        var projective = tensor(new[] { 2f, 0f, 0.1f, 0f, 2f, 0.2f, 0.01f, 0.02f, 1f }).reshape(1, 3, 3);
+        AssertClose(tensor(new[] { 1f, 0f, 0.1f, 0f, 1f, 0.2f, 0.01f, 0.02f, 1f }).reshape(1, 3, 3), MomentNormalisation.KeepScale(projective), 1e-6,
+            "a homography: the 2×2 part only");
+    }
+
+    /// <summary>
+    /// Whatever the localisation net regresses, θ of the extent view keeps the view's scale: its absolute determinant
+    /// is the view's, through every refinement step.
+    /// </summary>
+    [TestMethod]
+    public void ExtentViewFixesTheScaleOfTheWarp()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var input = cat([Square(3, 20, 8), Square(25, 2, 14)], 0);
+        using var transformer = new SpatialTransformer(1, Side, Side, 24, 24, TransformKind.Affine, refinementSteps: 2, momentView: MomentView.InkExtent);
+        using (no_grad())
+        {
+            foreach (var parameter in transformer.Localisation.parameters())
+                parameter.add_(randn_like(parameter) * 0.3);
+        }
+
+        var (theta, _) = transformer.forward(input);
+        var view = MomentNormalisation.StartTheta(input, TransformKind.Affine, alignCorners: false);
+        static Tensor Determinant(Tensor m) => m[TensorIndex.Colon, 0, 0] * m[TensorIndex.Colon, 1, 1] - m[TensorIndex.Colon, 0, 1] * m[TensorIndex.Colon, 1, 0];
+        Assert.IsGreaterThan(1e-2f, (theta - view).abs().max().item<float>(), "the random net moves θ away from the view");
+        AssertClose(Determinant(view), Determinant(theta).abs(), 1e-5, "the view's scale (a correction may mirror)");
     }
 
     [TestMethod]
@@ -61,8 +178,15 @@ public sealed class MomentNormalisationTests
     {
         using var scope = NewDisposeScope();
         var images = cat([zeros(1, 1, Side, Side), Square(30, 10, 1), -Square(5, 5, 10)], 0);
-        var theta = MomentNormalisation.StartTheta(images, TransformKind.Affine, alignCorners: false);
+        foreach (var view in new[] { MomentView.InkExtent, MomentView.RadiusOfGyration })
+        {
+            var theta = MomentNormalisation.StartTheta(images, TransformKind.Affine, alignCorners: false, view);
+            AssertBlankAndSinglePixel(theta);
+        }
+    }
 
+    private static void AssertBlankAndSinglePixel(Tensor theta)
+    {
         AssertClose(eye(2, 3).unsqueeze(0), theta[0].unsqueeze(0), 0, "a blank image has no centre: the whole input");
         double minimum = MomentNormalisation.MinimumHalfSidePixels / (Side / 2.0);
         AssertClose(tensor(new[] { (float)minimum, 0, 2f * 30.5f / Side - 1, 0, (float)minimum, 2f * 10.5f / Side - 1 }).reshape(1, 2, 3),
@@ -70,19 +194,24 @@ public sealed class MomentNormalisationTests
         AssertClose(eye(2, 3).unsqueeze(0), theta[2].unsqueeze(0), 0, "negative values are no mass");
     }
 
-    /// <summary>Moving and enlarging the object moves and enlarges its view alike.</summary>
+    /// <summary>
+    /// Moving and enlarging the object moves and enlarges its view alike. A square has no principal axis, so its extent
+    /// is its side between pixel centres (k − 1); its radius of gyration grows as √(k² − 1).
+    /// </summary>
     [TestMethod]
-    public void ViewFollowsTheObjectsPositionAndSize()
+    [DataRow(MomentView.InkExtent, 11 / 5.0)]
+    [DataRow(MomentView.RadiusOfGyration, 2.0213149892370277)]
+    public void ViewFollowsTheObjectsPositionAndSize(MomentView view, double growth)
     {
         using var scope = NewDisposeScope();
-        var small = MomentNormalisation.StartTheta(Square(4, 4, 6), TransformKind.Affine, alignCorners: false);
-        var moved = MomentNormalisation.StartTheta(Square(24, 14, 6), TransformKind.Affine, alignCorners: false);
-        var large = MomentNormalisation.StartTheta(Square(4, 4, 12), TransformKind.Affine, alignCorners: false);
+        var small = MomentNormalisation.StartTheta(Square(4, 4, 6), TransformKind.Affine, alignCorners: false, view);
+        var moved = MomentNormalisation.StartTheta(Square(24, 14, 6), TransformKind.Affine, alignCorners: false, view);
+        var large = MomentNormalisation.StartTheta(Square(4, 4, 12), TransformKind.Affine, alignCorners: false, view);
 
         AssertClose(small[TensorIndex.Colon, TensorIndex.Colon, 2] + tensor(new float[] { 40f / Side, 20f / Side }), moved[TensorIndex.Colon, TensorIndex.Colon, 2], 1e-6, "shifted by (20, 10) pixels");
         AssertClose(small[TensorIndex.Colon, 0, 0], moved[TensorIndex.Colon, 0, 0], 1e-6, "same size");
         double ratio = large[0, 0, 0].item<float>() / small[0, 0, 0].item<float>();
-        Assert.AreEqual(Math.Sqrt((144 - 1) / 35.0), ratio, 1e-5, "twice the side: the radius of the discrete square grows as √((k² − 1))");
+        Assert.AreEqual(growth, ratio, 1e-5, "twice the side");
     }
 
     /// <summary>
@@ -90,26 +219,28 @@ public sealed class MomentNormalisationTests
     /// the view and regresses the identity, which composes to the view.
     /// </summary>
     [TestMethod]
-    [DataRow(TransformKind.Affine, 1)]
-    [DataRow(TransformKind.Similarity, 2)]
-    [DataRow(TransformKind.Projective, 2)]
-    public void FreshTransformerWarpsWithTheMomentsView(TransformKind kind, int steps)
+    [DataRow(TransformKind.Affine, 1, MomentView.InkExtent)]
+    [DataRow(TransformKind.Similarity, 2, MomentView.InkExtent)]
+    [DataRow(TransformKind.Projective, 2, MomentView.InkExtent)]
+    [DataRow(TransformKind.Attention, 2, MomentView.RadiusOfGyration)]
+    public void FreshTransformerWarpsWithTheMomentsView(TransformKind kind, int steps, MomentView momentView)
     {
         using var scope = NewDisposeScope();
         var input = cat([Square(3, 20, 8), Square(25, 2, 14)], 0);
-        using var transformer = new SpatialTransformer(1, Side, Side, 24, 24, kind, refinementSteps: steps, momentNormalisation: true);
+        using var transformer = new SpatialTransformer(1, Side, Side, 24, 24, kind, refinementSteps: steps, momentView: momentView);
         var (theta, rectified) = transformer.forward(input);
-        var view = MomentNormalisation.StartTheta(input, kind, alignCorners: false);
+        var view = MomentNormalisation.StartTheta(input, kind, alignCorners: false, momentView);
         AssertClose(view, theta, 1e-6, "θ is the view");
         AssertClose(SpatialTransformer.Warp(input, view, 24, 24), rectified, 1e-4, "rectified image of the view");
-        Assert.IsTrue(transformer.MomentNormalisation);
+        Assert.AreEqual(momentView, transformer.MomentView);
     }
 
     [TestMethod]
     public void ThinPlateSplineCannotStartFromTheMoments()
     {
         var e = Assert.Throws<ArgumentException>(() =>
-            new SpatialTransformer(1, Side, Side, Side, Side, TransformKind.ThinPlateSpline, momentNormalisation: true));
-        Assert.AreEqual("momentNormalisation", e.ParamName);
+            new SpatialTransformer(1, Side, Side, Side, Side, TransformKind.ThinPlateSpline, momentView: MomentView.InkExtent));
+        Assert.AreEqual("momentView", e.ParamName);
+        Assert.Throws<ArgumentException>(() => MomentNormalisation.StartTheta(Square(4, 4, 6), TransformKind.Affine, alignCorners: false, MomentView.None));
     }
 }

@@ -118,14 +118,14 @@ public sealed class CorruptModelTests
         var path = PersistenceFiles.SaveTrainedModel(folder);
         PersistenceFiles.RewriteEntry(path, entry =>
         {
-            Assert.AreEqual(4, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
+            Assert.AreEqual(5, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
             BinaryPrimitives.WriteInt32LittleEndian(entry, version);
             return entry;
         });
         var e = LoadFails(path);
         var ours = Chain(e).FirstOrDefault(x => x.Message.StartsWith(Component, StringComparison.Ordinal));
         Assert.IsNotNull(ours, PersistenceFiles.Messages(e));
-        foreach (var part in new[] { "StnModel.bin", $"format version {version}", "2 to 4", advice })
+        foreach (var part in new[] { "StnModel.bin", $"format version {version}", "2 to 5", advice })
             Assert.Contains(part, ours.Message, PersistenceFiles.Messages(e));
     }
 

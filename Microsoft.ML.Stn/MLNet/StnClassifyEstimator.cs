@@ -122,7 +122,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         new(o.Channels, o.ImageHeight, o.ImageWidth, o.OutputHeight ?? o.ImageHeight, o.OutputWidth ?? o.ImageWidth, classCount,
             o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer, o.ControlPointGridSize, o.TransformerCount,
             ResolvedRefinementSteps(o), o.LocalisationWidth, o.LocalisationBatchNorm, o.ClassifierBatchNorm,
-            o.UseSpatialTransformer && ResolvedMomentNormalisation(o));
+            o.UseSpatialTransformer && ResolvedMomentNormalisation(o) ? MomentView.InkExtent : MomentView.None);
 
     private static int ResolvedRefinementSteps(StnClassifyOptions o) =>
         o.RefinementSteps ?? (o.Transform == TransformKind.ThinPlateSpline ? 1 : Defaults.RefinementSteps);

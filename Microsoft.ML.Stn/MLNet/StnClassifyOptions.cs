@@ -106,16 +106,17 @@ public sealed class StnClassifyOptions
     public int? RefinementSteps { get; set; }
 
     /// <summary>
-    /// Whether the localisation net starts from the input's moments: before it looks, the image is viewed in a square
-    /// centred on its centre of mass, with a half side of 1.7 radii of gyration (classic moment normalisation), and θ
-    /// is that view composed with what the net regresses from it. Objects then reach the net, and from the first epoch
-    /// the classifier, centred and at about one size, so the net learns the rest of the pose (rotation, the finer
-    /// position and size). The mass is the positive pixel values: bright objects on the black background that the
-    /// <see cref="PaddingMode.Zeros"/> padding also assumes; turn it off for other images. <c>null</c> (default) is
-    /// <c>true</c> with one transformer, and <c>false</c> with several (one centre of mass does not place several
-    /// objects) or with <see cref="TransformKind.ThinPlateSpline"/>, which does not start from a matrix. On distorted
-    /// Fashion-MNIST it leaves less rotation, size and position after the warp, raises the accuracy and reaches the
-    /// classic transformer's accuracy in fewer epochs (the README's measured results).
+    /// Whether the localisation net starts from the input's moments (classic moment normalisation): before it looks, the
+    /// image is viewed in a square centred on the middle of the object's extent along and across its principal axis,
+    /// with a half side of half the longer extent, and θ is that view composed with what the net regresses from it.
+    /// The view sets the scale: the net's corrections keep it (<see cref="Network.MomentView.InkExtent"/>) and learn the
+    /// rest of the pose (rotation, shear and the finer position). Objects then reach the net, and from the first epoch
+    /// the classifier, centred and at one size. The mass is the positive pixel values: bright objects on the black
+    /// background that the <see cref="PaddingMode.Zeros"/> padding also assumes; turn it off for other images and for
+    /// clutter (stray ink widens the extent). <c>null</c> (default) is <c>true</c> with one transformer, and
+    /// <c>false</c> with several (one view does not place several objects) or with
+    /// <see cref="TransformKind.ThinPlateSpline"/>, which does not start from a matrix. On distorted Fashion-MNIST it
+    /// leaves less rotation, size and position after the warp and raises the accuracy (the README's measured results).
     /// </summary>
     public bool? MomentNormalisation { get; set; }
 

@@ -27,9 +27,9 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
     /// <summary>
     /// The entry format this version writes: 2 added the checksum and TorchSharp's module format, 3 the localisation
     /// net's width and batch normalisation, the classifier's batch normalisation and the refinement steps, 4 moment
-    /// normalisation.
+    /// normalisation, 5 the moment view in its place.
     /// </summary>
-    internal const int CurrentFormatVersion = 4;
+    internal const int CurrentFormatVersion = 5;
 
     /// <summary>The oldest entry format this version reads.</summary>
     internal const int OldestFormatVersion = 2;

@@ -28,7 +28,8 @@ namespace Microsoft.ML.Stn.Network;
 /// <para>
 /// With moment normalisation (matrix kinds only), the localisation network first looks at the view that
 /// <see cref="MomentNormalisation"/> computes from the input's pixels, and θ is that view composed with what the
-/// network regresses.
+/// network regresses. With <see cref="Network.MomentView.InkExtent"/> every correction keeps the view's scale
+/// (<see cref="MomentNormalisation.KeepScale"/>).
 /// </para>
 /// </remarks>
 public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor RectifiedImage)>
@@ -56,8 +57,8 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// spatial transformer); more than 1 needs a matrix kind, not a thin-plate spline.</param>
     /// <param name="localisationWidth">Width factor of the localisation network's layers.</param>
     /// <param name="localisationBatchNorm">Batch normalisation after each of the localisation network's convolutions.</param>
-    /// <param name="momentNormalisation">Start from the <see cref="MomentNormalisation"/> view instead of the whole
-    /// input; needs a matrix kind, not a thin-plate spline.</param>
+    /// <param name="momentView">Start from this <see cref="MomentNormalisation"/> view instead of the whole input
+    /// (<see cref="MomentView.None"/>); a view needs a matrix kind, not a thin-plate spline.</param>
     /// <exception cref="ArgumentException">A size or count is out of range, or moment normalisation is asked of a thin-plate spline.</exception>
     public SpatialTransformer(
         int channels,
@@ -75,19 +76,21 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         int refinementSteps = 1,
         int localisationWidth = 1,
         bool localisationBatchNorm = false,
-        bool momentNormalisation = false)
+        MomentView momentView = MomentView.None)
         : base(TorchRuntime.CheckedModuleName("spatial_transformer"))
     {
         GridGenerator.ValidateOutputSize(outputHeight, outputWidth);
         if (kind == TransformKind.ThinPlateSpline)
             ThinPlateSplineGrid.Validate(controlPointGridSize, outputHeight, outputWidth);
         ValidateRefinementSteps(refinementSteps, kind);
-        if (momentNormalisation && kind == TransformKind.ThinPlateSpline)
-            throw new ArgumentException("moment normalisation starts from a matrix, so a thin-plate spline cannot take it", nameof(momentNormalisation));
+        if (!Enum.IsDefined(momentView))
+            throw new ArgumentException($"unknown moment view {momentView}", nameof(momentView));
+        if (momentView != MomentView.None && kind == TransformKind.ThinPlateSpline)
+            throw new ArgumentException("moment normalisation starts from a matrix, so a thin-plate spline cannot take it", nameof(momentView));
         localisation = new LocalisationNet(channels, height, width, kind, controlPointGridSize, transformerCount, initialParameters,
             localisationWidth, localisationBatchNorm);
         RefinementSteps = refinementSteps;
-        MomentNormalisation = momentNormalisation;
+        MomentView = momentView;
         if (kind == TransformKind.ThinPlateSpline)
             _thinPlateSpline = new ThinPlateSplineGrid(controlPointGridSize, outputHeight, outputWidth, alignCorners);
         ControlPointGridSize = controlPointGridSize;
@@ -143,8 +146,8 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// <summary>How often the localisation network looks at the input (1: once, the classic spatial transformer).</summary>
     public int RefinementSteps { get; }
 
-    /// <summary>Whether the localisation network starts from the <see cref="Network.MomentNormalisation"/> view.</summary>
-    public bool MomentNormalisation { get; }
+    /// <summary>Which <see cref="MomentNormalisation"/> view the localisation network starts from, if any.</summary>
+    public MomentView MomentView { get; }
 
     /// <summary>The localisation network that regresses the transform parameters.</summary>
     public LocalisationNet Localisation => localisation;
@@ -174,7 +177,7 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     {
         ValidateInput(input, Channels, Height, Width);
         using var scope = NewDisposeScope();
-        var start = MomentNormalisation ? Network.MomentNormalisation.StartTheta(input, Kind, AlignCorners) : null;
+        var start = MomentView == MomentView.None ? null : MomentNormalisation.StartTheta(input, Kind, AlignCorners, MomentView);
         var parameters = localisation.forward(start is null ? input : Warp(input, start, Height, Width, Sampling, Padding, AlignCorners));
         int count = localisation.ParameterCount;
         var thetas = new Tensor[TransformerCount];
@@ -183,12 +186,12 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         {
             thetas[t] = TransformParameterisation.ToTheta(Kind, parameters.narrow(1, t * count, count), ControlPointGridSize);
             if (start is not null)
-                thetas[t] = Compose(start, thetas[t]);
+                thetas[t] = Compose(start, Correction(thetas[t]));
             for (int step = 1; step < RefinementSteps; step++)
             {
                 var seen = Warp(input, thetas[t], Height, Width, Sampling, Padding, AlignCorners);
                 var correction = TransformParameterisation.ToTheta(Kind, localisation.forward(seen).narrow(1, t * count, count));
-                thetas[t] = Compose(thetas[t], correction);
+                thetas[t] = Compose(thetas[t], Correction(correction));
             }
             outputs[t] = WarpUnchecked(input, thetas[t]);
         }
@@ -208,6 +211,10 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         ValidateInput(input, Channels, Height, Width);
         return WarpUnchecked(input, theta);
     }
+
+    /// <summary>A regressed correction as it is composed: scale kept for the <see cref="MomentView.InkExtent"/> view.</summary>
+    private Tensor Correction(Tensor regressed) =>
+        MomentView == MomentView.InkExtent ? MomentNormalisation.KeepScale(regressed) : regressed;
 
     /// <summary>
     /// θ ∘ Δ: the θ that reads the input where Δ reads the view that θ produced. Both are [N, 2, 3] or [N, 3, 3].

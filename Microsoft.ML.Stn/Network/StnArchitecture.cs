@@ -19,7 +19,7 @@ internal sealed record StnArchitecture(
     int LocalisationWidth = 1,
     bool LocalisationBatchNorm = false,
     bool ClassifierBatchNorm = false,
-    bool MomentNormalisation = false)
+    MomentView MomentView = MomentView.None)
 {
     public int PixelCount => Channels * Height * Width;
 

@@ -48,11 +48,11 @@ internal static class StnOnnxExport
         string theta, rectified;
         if (transformer is not null)
         {
-            if (a.MomentNormalisation)
+            if (a.MomentView != MomentView.None)
             {
                 var start = MomentTheta(g, a, scaled);
                 var view = OnnxSampler.Warp(g, a, scaled, start, a.Height, a.Width);
-                theta = Compose(g, a.ThetaLength == 9, start, Theta(g, a.Transform, Localisation(g, transformer.Localisation, view)));
+                theta = Compose(g, a.ThetaLength == 9, start, Correction(g, a, Theta(g, a.Transform, Localisation(g, transformer.Localisation, view))));
             }
             else
             {
@@ -61,7 +61,7 @@ internal static class StnOnnxExport
             for (int step = 1; step < a.RefinementSteps; step++)
             {
                 var seen = OnnxSampler.Warp(g, a, scaled, theta, a.Height, a.Width);
-                theta = Compose(g, a.ThetaLength == 9, theta, Theta(g, a.Transform, Localisation(g, transformer.Localisation, seen)));
+                theta = Compose(g, a.ThetaLength == 9, theta, Correction(g, a, Theta(g, a.Transform, Localisation(g, transformer.Localisation, seen))));
             }
             rectified = OnnxSampler.Warp(g, a, scaled, theta);
         }
@@ -213,52 +213,110 @@ internal static class StnOnnxExport
     /// <summary>The <see cref="MomentNormalisation"/> starting view of each image, as <see cref="MomentNormalisation.StartTheta"/> builds it.</summary>
     private static string MomentTheta(OnnxGraph g, StnArchitecture a, string image)
     {
-        string Sum(string name, string x, long axis) =>
-            g.Op("ReduceSum", name, n => { n.AddAttribute("axes", new[] { axis }); n.AddAttribute("keepdims", 0L); }, x);
-        string Coordinates(string name, int size)
+        string Reduce(string op, string name, string x, bool keepDims, params long[] axes) =>
+            g.Op(op, name, n => { n.AddAttribute("axes", axes); n.AddAttribute("keepdims", keepDims ? 1L : 0L); }, x);
+        string Sum(string name, string x, params long[] axes) => Reduce("ReduceSum", name, x, false, axes);
+        string Coordinates(string name, int size, params long[] shape)
         {
             using var values = GridGenerator.Coordinates(size, a.AlignCorners, ScalarType.Float32, null);
-            return g.Floats(name, values.data<float>().ToArray(), size);
+            return g.Floats(name, values.data<float>().ToArray(), shape);
         }
+        string PerImage(string name, string values) => g.Reshape(name, values, -1, 1, 1);
 
         var mass = g.Op("Relu", "moments.mass", Sum("moments.channels", image, 1));
-        var alongX = Sum("moments.along_x", mass, 1);
-        var alongY = Sum("moments.along_y", mass, 2);
-        var total = Sum("moments.total", alongX, 1);
+        var total = Sum("moments.total", mass, 1, 2);
         var one = g.Float("moments.one", 1f);
-        var hasMass = g.Op("Greater", "moments.has_mass", total, g.Float("moments.zero", 0f));
+        var zero = g.Float("moments.zero", 0f);
+        var hasMass = g.Op("Greater", "moments.has_mass", total, zero);
         var divisor = g.Op("Where", "moments.divisor", hasMass, total, one);
-        string Mean(string name, string along, string values) => g.Div(name, Sum(name + ".sum", g.Mul(name + ".weighted", along, values), 1), divisor);
-        var xs = Coordinates("moments.xs", a.Width);
-        var ys = Coordinates("moments.ys", a.Height);
-        var centreX = Mean("moments.centre_x", alongX, xs);
-        var centreY = Mean("moments.centre_y", alongY, ys);
-        string scale;
-        if (a.Transform != TransformKind.Translation)
+        string Mean(string name, string weighted, params long[] axes) => g.Div(name, Sum(name + ".sum", weighted, axes), divisor);
+        var centreX = Mean("moments.centre_x", g.Mul("moments.x_mass", Sum("moments.along_x", mass, 1), Coordinates("moments.xs", a.Width, a.Width)), 1);
+        var centreY = Mean("moments.centre_y", g.Mul("moments.y_mass", Sum("moments.along_y", mass, 2), Coordinates("moments.ys", a.Height, a.Height)), 1);
+        var dx = g.Sub("moments.dx", Coordinates("moments.xs_row", a.Width, 1, 1, a.Width), PerImage("moments.centre_x_3d", centreX));
+        var dy = g.Sub("moments.dy", Coordinates("moments.ys_column", a.Height, 1, a.Height, 1), PerImage("moments.centre_y_3d", centreY));
+        var weightedX = g.Mul("moments.weighted_dx", mass, dx);
+        var weightedY = g.Mul("moments.weighted_dy", mass, dy);
+        var varianceX = Mean("moments.variance_x", g.Mul("moments.xx", weightedX, dx), 1, 2);
+        var varianceY = Mean("moments.variance_y", g.Mul("moments.yy", weightedY, dy), 1, 2);
+
+        string viewX = centreX, viewY = centreY, halfSide;
+        if (a.MomentView == MomentView.RadiusOfGyration)
         {
-            string Variance(string name, string along, string values, string centre) =>
-                g.Sub(name, Mean(name + ".square", along, g.Mul(name + ".squares", values, values)), g.Mul(name + ".centre_square", centre, centre));
-            var spread = g.Add("moments.spread", Variance("moments.variance_x", alongX, xs, centreX), Variance("moments.variance_y", alongY, ys, centreY));
-            var radius = g.Op("Sqrt", "moments.radius", g.Op("Relu", "moments.spread_positive", spread));
-            var fitted = g.Op("Clip", "moments.fitted", g.Mul("moments.view", radius, g.Float("moments.view_radii", MomentNormalisation.ViewRadii)),
-                g.Float("moments.minimum", MomentNormalisation.MinimumScale(a.Height, a.Width, a.AlignCorners)), g.Float("moments.maximum", MomentNormalisation.MaximumScale));
-            scale = g.Op("Where", "moments.scale", hasMass, fitted, one);
+            var radius = g.Op("Sqrt", "moments.radius", g.Op("Relu", "moments.spread", g.Add("moments.variance", varianceX, varianceY)));
+            halfSide = g.Mul("moments.half_side", radius, g.Float("moments.view_radii", MomentNormalisation.ViewRadii));
         }
         else
         {
-            scale = ConstantLike(g, "moments.scale", total, 1f);
+            // The principal axis by the half-angle identities, as MomentNormalisation computes it.
+            var covariance = Mean("moments.covariance", g.Mul("moments.xy", weightedX, dy), 1, 2);
+            var difference = g.Sub("moments.difference", varianceX, varianceY);
+            var norm = g.Op("Sqrt", "moments.norm", g.Add("moments.norm_square", g.Mul("moments.difference_square", difference, difference),
+                g.Mul("moments.covariance_square", g.Mul("moments.covariance_4", covariance, g.Float("moments.four", 4f)), covariance)));
+            var isotropic = g.Op("LessOrEqual", "moments.isotropic", norm,
+                g.Mul("moments.isotropy", g.Add("moments.variance", varianceX, varianceY), g.Float("moments.isotropy_tolerance", MomentNormalisation.IsotropyTolerance)));
+            var cosDouble = g.Op("Where", "moments.cos_double", isotropic, one, g.Div("moments.cos_double_value", difference, g.Op("Where", "moments.norm_divisor", isotropic, one, norm)));
+            var half = g.Float("moments.half", 0.5f);
+            var cos = g.Op("Sqrt", "moments.cos", g.Op("Relu", "moments.cos_square", g.Mul("moments.cos_half", g.Add("moments.one_plus", one, cosDouble), half)));
+            var sinSign = g.Op("Where", "moments.sin_sign", g.Op("Less", "moments.negative_covariance", covariance, zero), g.Float("moments.minus_one", -1f), one);
+            var sin = g.Mul("moments.sin", sinSign,
+                g.Op("Sqrt", "moments.sin_size", g.Op("Relu", "moments.sin_square", g.Mul("moments.sin_half", g.Sub("moments.one_minus", one, cosDouble), half))));
+            var cos3 = PerImage("moments.cos_3d", cos);
+            var sin3 = PerImage("moments.sin_3d", sin);
+            var along = g.Add("moments.along", g.Mul("moments.along_x", dx, cos3), g.Mul("moments.along_y", dy, sin3));
+            var across = g.Sub("moments.across", g.Mul("moments.across_y", dy, cos3), g.Mul("moments.across_x", dx, sin3));
+            var ink = g.Op("GreaterOrEqual", "moments.ink", mass,
+                g.Mul("moments.ink_threshold", Reduce("ReduceMax", "moments.brightest", mass, true, 1, 2), g.Float("moments.ink_fraction", MomentNormalisation.InkFraction)));
+            var above = g.Float("moments.above", float.PositiveInfinity);
+            var below = g.Float("moments.below", float.NegativeInfinity);
+            (string Low, string High) Extent(string name, string offsets) =>
+                (Reduce("ReduceMin", name + ".low", g.Op("Where", name + ".ink_low", ink, offsets, above), false, 1, 2),
+                 Reduce("ReduceMax", name + ".high", g.Op("Where", name + ".ink_high", ink, offsets, below), false, 1, 2));
+            var (alongLow, alongHigh) = Extent("moments.along_extent", along);
+            var (acrossLow, acrossHigh) = Extent("moments.across_extent", across);
+            var middleAlong = g.Mul("moments.middle_along", g.Add("moments.along_sum", alongLow, alongHigh), half);
+            var middleAcross = g.Mul("moments.middle_across", g.Add("moments.across_sum", acrossLow, acrossHigh), half);
+            viewX = g.Op("Where", "moments.view_x", hasMass, g.Add("moments.view_x_value", centreX,
+                g.Sub("moments.offset_x", g.Mul("moments.along_cos", middleAlong, cos), g.Mul("moments.across_sin", middleAcross, sin))), centreX);
+            viewY = g.Op("Where", "moments.view_y", hasMass, g.Add("moments.view_y_value", centreY,
+                g.Add("moments.offset_y", g.Mul("moments.along_sin", middleAlong, sin), g.Mul("moments.across_cos", middleAcross, cos))), centreY);
+            halfSide = g.Mul("moments.half_side", g.Op("Max", "moments.longer_extent", g.Sub("moments.along_length", alongHigh, alongLow),
+                g.Sub("moments.across_length", acrossHigh, acrossLow)), g.Float("moments.view_margin", MomentNormalisation.ViewMargin / 2));
         }
+
+        var scale = a.Transform == TransformKind.Translation
+            ? ConstantLike(g, "moments.scale", total, 1f)
+            : g.Op("Where", "moments.scale", hasMass, g.Op("Clip", "moments.fitted", halfSide,
+                g.Float("moments.minimum", MomentNormalisation.MinimumScale(a.Height, a.Width, a.AlignCorners)), g.Float("moments.maximum", MomentNormalisation.MaximumScale)), one);
 
         // Every entry as a column [N, 1], so that one Concat lays out the rows of θ.
         string Column(string name, string values) => g.Unsqueeze(name, values, 1);
         var s = Column("moments.s", scale);
-        var zero = Column("moments.z", ConstantLike(g, "moments.zeros", total, 0f));
-        var x = Column("moments.x", centreX);
-        var y = Column("moments.y", centreY);
+        var z = Column("moments.z", ConstantLike(g, "moments.zeros", total, 0f));
+        var x = Column("moments.x", viewX);
+        var y = Column("moments.y", viewY);
         var entries = a.ThetaLength == 9
-            ? new[] { s, zero, x, zero, s, y, zero, zero, Column("moments.w", ConstantLike(g, "moments.ones", total, 1f)) }
-            : new[] { s, zero, x, zero, s, y };
+            ? new[] { s, z, x, z, s, y, z, z, Column("moments.w", ConstantLike(g, "moments.ones", total, 1f)) }
+            : new[] { s, z, x, z, s, y };
         return g.Reshape("moments.theta", g.Op("Concat", "moments.flat", n => n.AddAttribute("axis", 1L), entries), -1, a.ThetaLength / 3, 3);
+    }
+
+    /// <summary>A regressed correction as <see cref="SpatialTransformer"/> composes it (see <see cref="MomentNormalisation.KeepScale"/>).</summary>
+    private static string Correction(OnnxGraph g, StnArchitecture a, string correction)
+    {
+        if (a.MomentView != MomentView.InkExtent)
+            return correction;
+        string Slice(string name, string x, long[] starts, long[] ends, long[] axes) =>
+            g.Op("Slice", name, x, g.Longs(name + ".starts", starts), g.Longs(name + ".ends", ends), g.Longs(name + ".axes", axes));
+        string Entry(int row, int column) =>
+            Slice($"keep_scale.a{row}{column}", correction, [row, column], [row + 1, column + 1], [1, 2]);
+        var determinant = g.Sub("keep_scale.determinant", g.Mul("keep_scale.diagonal", Entry(0, 0), Entry(1, 1)), g.Mul("keep_scale.antidiagonal", Entry(0, 1), Entry(1, 0)));
+        var size = g.Op("Sqrt", "keep_scale.size", g.Op("Max", "keep_scale.bounded", g.Op("Abs", "keep_scale.magnitude", determinant),
+            g.Float("keep_scale.minimum", MomentNormalisation.MinimumDeterminant)));
+        var linear = g.Div("keep_scale.linear", Slice("keep_scale.linear_part", correction, [0, 0], [2, 2], [1, 2]), size);
+        var top = g.Op("Concat", "keep_scale.top", n => n.AddAttribute("axis", 2L), linear, Slice("keep_scale.shift", correction, [0, 2], [2, 3], [1, 2]));
+        return a.ThetaLength == 9
+            ? g.Op("Concat", "keep_scale.matrix", n => n.AddAttribute("axis", 1L), top, Slice("keep_scale.last_row", correction, [2], [3], [1]))
+            : top;
     }
 
     /// <summary>The baseline's identity θ, one per row of <paramref name="image"/>.</summary>

@@ -14,7 +14,8 @@ internal static class NetworkFormat
     // bool: align corners, use spatial transformer
     // int: control-point grid size (thin-plate spline), transformer count
     // from format 3: int: refinement steps, localisation width; bool: localisation batch norm, classifier batch norm
-    // from format 4: bool: moment normalisation
+    // format 4 only: bool: moment normalisation (true: the radius-of-gyration view)
+    // from format 5: int: moment view
     // TorchSharp module state (Module.save, which copies a tensor on another device to the CPU before writing it, so the
     // bytes do not depend on the device the network is on; Read builds the network on the CPU)
     public static void Write(BinaryWriter writer, StnClassifierNetwork network)
@@ -37,7 +38,7 @@ internal static class NetworkFormat
         writer.Write(a.LocalisationWidth);
         writer.Write(a.LocalisationBatchNorm);
         writer.Write(a.ClassifierBatchNorm);
-        writer.Write(a.MomentNormalisation);
+        writer.Write((int)a.MomentView);
         network.save(writer);
     }
 
@@ -70,8 +71,10 @@ internal static class NetworkFormat
             };
         }
         // Formats 2 and 3 predate moment normalisation; their networks started from the whole input.
-        if (formatVersion >= 4)
-            architecture = architecture with { MomentNormalisation = reader.ReadBoolean() };
+        if (formatVersion == 4)
+            architecture = architecture with { MomentView = reader.ReadBoolean() ? MomentView.RadiusOfGyration : MomentView.None };
+        else if (formatVersion >= 5)
+            architecture = architecture with { MomentView = Defined<MomentView>(reader.ReadInt32()) };
 
         var network = new StnClassifierNetwork(architecture);
         try
