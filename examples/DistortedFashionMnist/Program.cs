@@ -3,6 +3,7 @@ using DistortedFashionMnist;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Stn;
+using Microsoft.ML.Stn.Network;
 using Stn.Datasets;
 using Stn.Examples;
 
@@ -96,9 +97,19 @@ SeedResult RunSeed(int seed, bool first)
             WritePictures(ml, stn, baseline, trainView, test, boxes?.Predicted);
     }
 
-    // What reading size off the image could do: the objects' own sizes vary within a class.
-    double? inkSizeLeft = pose is null ? null : PoseFigures.SizeLeftByInkRadius(test, options.Test);
-    return new SeedResult(seed, stn, baseline, oracle, perfect, pose, inkSizeLeft, boxes);
+    // How far reading the pose off the ink goes before any learning: the objects' own shapes vary within a class.
+    var viewsAlone = pose is null ? null
+        : new ViewsAlone(ViewAlone(test, MomentView.InkExtent), ViewAlone(test, MomentView.RadiusOfGyration));
+    return new SeedResult(seed, stn, baseline, oracle, perfect, pose, viewsAlone, boxes);
+}
+
+PoseRatios ViewAlone(LabelledImages test, MomentView view)
+{
+    using var scope = TorchSharp.torch.NewDisposeScope();
+    var images = TorchSharp.torch.tensor(test.Pixels.AsSpan(0, options.Test * test.ImageLength).ToArray(), [options.Test, test.Channels, canvas, canvas]);
+    var theta = MomentNormalisation.StartTheta(images, TransformKind.Affine, alignCorners: false, view).reshape(options.Test, 6).data<float>().ToArray();
+    var thetas = Enumerable.Range(0, options.Test).Select(i => theta[(6 * i)..(6 * i + 6)]).ToList();
+    return PoseFigures.MeanOverClasses(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, canvas, canvas);
 }
 
 BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
@@ -200,7 +211,12 @@ void PrintSeed(SeedResult r)
         Console.WriteLine($"  {data.ClassName(cls),-14}{p.RotationLeft,10:F2}{p.Size,8:F2}{p.Position,10:F2}{p.PositionInInput,16:F2}");
     var mean = r.MeanPose!.Value;
     Console.WriteLine($"  {"mean",-14}{mean.RotationLeft,10:F2}{mean.Size,8:F2}{mean.Position,10:F2}{mean.PositionInInput,16:F2}");
-    Console.WriteLine($"  (size left by a zoom of each test image to one radius of gyration of its ink, for reference: {r.InkSizeLeft:F2})");
+    if (r.ViewsAlone is { } alone)
+    {
+        Console.WriteLine("  (the moments' views alone, before any learning: size and position left (in the input) by the ink-extent view " +
+                          $"{alone.InkExtent.Size:F2}, {alone.InkExtent.Position:F2} ({alone.InkExtent.PositionInInput:F2}); " +
+                          $"by the radius-of-gyration view {alone.RadiusOfGyration.Size:F2}, {alone.RadiusOfGyration.Position:F2} ({alone.RadiusOfGyration.PositionInInput:F2}))");
+    }
     Console.WriteLine("  (position: in the rectified image, the goal's measure; in the input: the offset from the view's centre, without the zoom)");
     if (r.Baseline is not null)
         Console.WriteLine($"STN error / CNN error: {r.ErrorRatio:F3}");
@@ -236,9 +252,12 @@ void PrintSummary(IReadOnlyList<SeedResult> all)
     Row("whole-image mean IoU", r => r.Boxes?.WholeImage.MeanIoU, "F3");
     Row("rotation left", r => r.MeanPose?.RotationLeft, "F3");
     Row("size spread left", r => r.MeanPose?.Size, "F3");
-    Row("size left by the ink's radius", r => r.InkSizeLeft, "F3");
+    Row("size left by the extent alone", r => r.ViewsAlone?.InkExtent.Size, "F3");
+    Row("size left by the radius alone", r => r.ViewsAlone?.RadiusOfGyration.Size, "F3");
     Row("position spread left", r => r.MeanPose?.Position, "F3");
     Row("position left in the input", r => r.MeanPose?.PositionInInput, "F3");
+    Row("position by the extent alone", r => r.ViewsAlone?.InkExtent.Position, "F3");
+    Row("  in the input", r => r.ViewsAlone?.InkExtent.PositionInInput, "F3");
     Row("STN training time", r => r.Stn?.TrainingTime.TotalSeconds, "F1", " s");
     Row("CNN training time", r => r.Baseline?.TrainingTime.TotalSeconds, "F1", " s");
     Row("oracle training time", r => r.Oracle?.TrainingTime.TotalSeconds, "F1", " s");
@@ -313,8 +332,11 @@ internal sealed record TrainedModel(
 internal sealed record BoxResult(IReadOnlyList<Box> Predicted, BoxScores Stn, BoxScores WholeImage,
     (double Map50, double Map50To95) StnMap, (double Map50, double Map50To95) WholeImageMap);
 
+/// <summary>The pose left by each of the moments' starting views on its own, without the localisation net's corrections.</summary>
+internal sealed record ViewsAlone(PoseRatios InkExtent, PoseRatios RadiusOfGyration);
+
 internal sealed record SeedResult(int Seed, TrainedModel? Stn, TrainedModel? Baseline, TrainedModel? Oracle, TrainedModel? Perfect,
-    SortedDictionary<int, PoseRatios>? Pose, double? InkSizeLeft, BoxResult? Boxes)
+    SortedDictionary<int, PoseRatios>? Pose, ViewsAlone? ViewsAlone, BoxResult? Boxes)
 {
     public PoseRatios? MeanPose => Pose is null ? null : PoseFigures.Mean(Pose.Values);
 

@@ -75,30 +75,6 @@ public sealed class PoseFiguresTests
     }
 
     [TestMethod]
-    public void InkRadiusUndoesScaleWhenEveryObjectOfAClassIsTheSameShape()
-    {
-        // One glyph per class, turned, scaled and shifted but never cut off: only the applied scale sets the ink's size.
-        var rng = new Random(5);
-        const int Count = 120;
-        var applied = Enumerable.Range(0, Count).Select(_ => RtsDistortion.Sample(rng, 45, 0.7, 1.2, 2)).ToArray();
-        var labels = Enumerable.Range(0, Count).Select(i => i % 3).ToArray();
-        var pixels = applied.SelectMany((p, i) => RtsDistortion.Apply(Glyphs.Render(labels[i], 28), 28, 28, Canvas, Canvas, p)).ToArray();
-        var images = new LabelledImages(pixels, labels, Count, 1, Canvas, Canvas, applied, new Box[Count]);
-
-        Assert.IsLessThan(0.05, PoseFigures.SizeLeftByInkRadius(images, Count));
-    }
-
-    [TestMethod]
-    public void InkRadiusOfTwoDotsIsHalfTheirDistance()
-    {
-        var image = new float[9 * 9];
-        image[4 * 9 + 1] = 3;
-        image[4 * 9 + 7] = 3;
-        Assert.AreEqual(3.0, ImageStatistics.RadiusOfGyration(image, 9, 9), 1e-12);
-        Assert.AreEqual(0.0, ImageStatistics.RadiusOfGyration(new float[9 * 9], 9, 9));
-    }
-
-    [TestMethod]
     public void PoseAfterWarpFollowsTheSamplersConvention()
     {
         // Warping a distorted image with the θ that PoseFigures says undoes it must give back the upright image, read

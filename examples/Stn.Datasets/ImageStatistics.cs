@@ -38,20 +38,6 @@ public static class ImageStatistics
         return degrees <= -90 ? degrees + 180 : degrees;
     }
 
-    /// <summary>
-    /// Root-mean-square distance of the ink from its centroid, in pixels: a size that turning the image does not
-    /// change, so it can be read off an image whatever its pose.
-    /// </summary>
-    /// <param name="image">Row-major pixels, row 0 at the top.</param>
-    /// <param name="height">Rows.</param>
-    /// <param name="width">Columns.</param>
-    /// <returns>The radius; 0 for an image without mass.</returns>
-    public static double RadiusOfGyration(ReadOnlySpan<float> image, int height, int width)
-    {
-        var m = Moments(image, height, width);
-        return m.Mass > 0 ? Math.Sqrt(m.Xx + m.Yy) : 0;
-    }
-
     /// <summary>Population standard deviation.</summary>
     /// <param name="values">At least one value.</param>
     public static double Spread(IReadOnlyList<double> values)

@@ -127,31 +127,6 @@ public static class PoseFigures
         return Mean(perClass);
     }
 
-    /// <summary>
-    /// The size left by a warp that reads size off each image: one that zooms every image to the same radius of
-    /// gyration of its ink (<see cref="ImageStatistics.RadiusOfGyration"/>). What stays is the spread of the objects' own
-    /// sizes within a class, plus what the canvas cut off: a reference for <see cref="PoseRatios.Size"/>.
-    /// </summary>
-    /// <param name="images">Single-channel images with their distortions and labels.</param>
-    /// <param name="count">How many of the first images to use.</param>
-    /// <returns>The mean over classes of the size ratio after/before.</returns>
-    public static double SizeLeftByInkRadius(LabelledImages images, int count)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.Channels != 1 || count < 1 || count > images.Count)
-        {
-            throw new ArgumentException($"Need 1 to {images.Count} single-channel images, got {count} of {images.Channels} channel(s).", nameof(count));
-        }
-
-        var zooms = Enumerable.Range(0, count).Select(i =>
-        {
-            var image = images.Pixels.AsSpan(i * images.ImageLength, images.ImageLength);
-            float radius = (float)(ImageStatistics.RadiusOfGyration(image, images.Height, images.Width) / images.Width);
-            return new[] { radius, 0f, 0f, 0f, radius, 0f };
-        }).ToList();
-        return MeanOverClasses(images.Distortions[..count], images.Labels[..count], zooms, images.Height, images.Width).Size;
-    }
-
     /// <summary>The mean of each ratio over classes (or seeds).</summary>
     /// <param name="ratios">At least one set of ratios.</param>
     public static PoseRatios Mean(IReadOnlyCollection<PoseRatios> ratios)
