@@ -216,10 +216,10 @@ internal static class StnOnnxExport
         string Reduce(string op, string name, string x, bool keepDims, params long[] axes) =>
             g.Op(op, name, n => { n.AddAttribute("axes", axes); n.AddAttribute("keepdims", keepDims ? 1L : 0L); }, x);
         string Sum(string name, string x, params long[] axes) => Reduce("ReduceSum", name, x, false, axes);
-        string Coordinates(string name, int size, params long[] shape)
+        string Coordinates(string name, int size, int length)
         {
             using var values = GridGenerator.Coordinates(size, a.AlignCorners, ScalarType.Float32, null);
-            return g.Floats(name, values.data<float>().ToArray(), shape);
+            return g.Floats(name, values.data<float>().ToArray(), length);
         }
         string PerImage(string name, string values) => g.Reshape(name, values, -1, 1, 1);
 
@@ -230,10 +230,12 @@ internal static class StnOnnxExport
         var hasMass = g.Op("Greater", "moments.has_mass", total, zero);
         var divisor = g.Op("Where", "moments.divisor", hasMass, total, one);
         string Mean(string name, string weighted, params long[] axes) => g.Div(name, Sum(name + ".sum", weighted, axes), divisor);
-        var centreX = Mean("moments.centre_x", g.Mul("moments.x_mass", Sum("moments.along_x", mass, 1), Coordinates("moments.xs", a.Width, a.Width)), 1);
-        var centreY = Mean("moments.centre_y", g.Mul("moments.y_mass", Sum("moments.along_y", mass, 2), Coordinates("moments.ys", a.Height, a.Height)), 1);
-        var dx = g.Sub("moments.dx", Coordinates("moments.xs_row", a.Width, 1, 1, a.Width), PerImage("moments.centre_x_3d", centreX));
-        var dy = g.Sub("moments.dy", Coordinates("moments.ys_column", a.Height, 1, a.Height, 1), PerImage("moments.centre_y_3d", centreY));
+        var xs = Coordinates("moments.xs", a.Width, a.Width);
+        var ys = Coordinates("moments.ys", a.Height, a.Height);
+        var centreX = Mean("moments.centre_x", g.Mul("moments.x_mass", Sum("moments.along_x", mass, 1), xs), 1);
+        var centreY = Mean("moments.centre_y", g.Mul("moments.y_mass", Sum("moments.along_y", mass, 2), ys), 1);
+        var dx = g.Sub("moments.dx", g.Reshape("moments.xs_row", xs, 1, 1, a.Width), PerImage("moments.centre_x_3d", centreX));
+        var dy = g.Sub("moments.dy", g.Reshape("moments.ys_column", ys, 1, a.Height, 1), PerImage("moments.centre_y_3d", centreY));
         var weightedX = g.Mul("moments.weighted_dx", mass, dx);
         var weightedY = g.Mul("moments.weighted_dy", mass, dy);
         var varianceX = Mean("moments.variance_x", g.Mul("moments.xx", weightedX, dx), 1, 2);

@@ -98,18 +98,22 @@ SeedResult RunSeed(int seed, bool first)
     }
 
     // How far reading the pose off the ink goes before any learning: the objects' own shapes vary within a class.
-    var viewsAlone = pose is null ? null
-        : new ViewsAlone(ViewAlone(test, MomentView.InkExtent), ViewAlone(test, MomentView.RadiusOfGyration));
+    var viewsAlone = pose is null ? null : ViewsAloneOn(test);
     return new SeedResult(seed, stn, baseline, oracle, perfect, pose, viewsAlone, boxes);
 }
 
-PoseRatios ViewAlone(LabelledImages test, MomentView view)
+ViewsAlone ViewsAloneOn(LabelledImages test)
 {
     using var scope = TorchSharp.torch.NewDisposeScope();
     var images = TorchSharp.torch.tensor(test.Pixels.AsSpan(0, options.Test * test.ImageLength).ToArray(), [options.Test, test.Channels, canvas, canvas]);
-    var theta = MomentNormalisation.StartTheta(images, TransformKind.Affine, alignCorners: false, view).reshape(options.Test, 6).data<float>().ToArray();
-    var thetas = Enumerable.Range(0, options.Test).Select(i => theta[(6 * i)..(6 * i + 6)]).ToList();
-    return PoseFigures.MeanOverClasses(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, canvas, canvas);
+    PoseRatios Left(MomentView view)
+    {
+        var theta = MomentNormalisation.StartTheta(images, TransformKind.Affine, alignCorners: false, view).reshape(options.Test, 6).data<float>().ToArray();
+        var thetas = Enumerable.Range(0, options.Test).Select(i => theta[(6 * i)..(6 * i + 6)]).ToList();
+        return PoseFigures.MeanOverClasses(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, canvas, canvas);
+    }
+
+    return new ViewsAlone(Left(MomentView.InkExtent), Left(MomentView.RadiusOfGyration));
 }
 
 BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
