@@ -211,7 +211,7 @@ public sealed class BadInputTests
         var ml = TrainedModel.Ml;
         var data = ml.Data.LoadFromEnumerable(new[] { new TextFeatures { Label = "a", Features = "x" } });
         var renamed = ml.Transforms.CopyColumns("Other", "Label").Fit(data).Transform(data);
-        var stn = ((IEnumerable<ITransformer>)TrainedModel.Model).OfType<StnClassifyTransformer>().Single();
+        var stn = TrainedModel.Transformer;
         var e = Assert.Throws<Exception>(() => stn.Transform(ml.Transforms.DropColumns("Features").Fit(renamed).Transform(renamed)));
         Assert.IsInstanceOfType<ArgumentOutOfRangeException>(e);
         Mentions(e, "Features");

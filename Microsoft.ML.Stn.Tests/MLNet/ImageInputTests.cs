@@ -20,7 +20,7 @@ public sealed class ImageInputTests
     public void LargerImagesAreResizedToTheModelSize()
     {
         var ml = TrainedModel.Ml;
-        var stn = ((IEnumerable<ITransformer>)TrainedModel.Model).OfType<StnClassifyTransformer>().Single();
+        var stn = TrainedModel.Transformer;
         var images = TrainedModel.TestImages;
         var greys = Enumerable.Range(0, 10)
             .Select(i => images.Image(i).Select(v => (byte)Math.Round(Math.Clamp(v, 0, 255))).ToArray()).ToList();

@@ -36,7 +36,7 @@ public sealed class ScoringTests
     public void ScoringBatchSizeDoesNotChangeResults()
     {
         var expected = TrainedModel.Model.Transform(TrainedModel.TestView);
-        Assert.AreEqual(50, ((IEnumerable<ITransformer>)TrainedModel.Model).OfType<StnClassifyTransformer>().Single().ScoringBatchSize);
+        Assert.AreEqual(50, TrainedModel.Transformer.ScoringBatchSize);
         Assert.IsGreaterThan(50, TrainedModel.TestImages.Count, "the data spans several scoring batches of 50");
 
         // The same seed and options train the same weights; only the rows per forward pass differ (7 leaves a partial

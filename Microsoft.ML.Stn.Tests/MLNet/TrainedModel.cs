@@ -20,6 +20,9 @@ internal static class TrainedModel
 
     public static LabelledImages TestImages => s_model.Value.Test;
 
+    /// <summary>The shared model's StnClassify step.</summary>
+    public static StnClassifyTransformer Transformer => ((IEnumerable<ITransformer>)Model).OfType<StnClassifyTransformer>().Single();
+
     public static IDataView TestView => GlyphData.View(Ml, TestImages);
 
     public static StnClassifyOptions Options() => new()

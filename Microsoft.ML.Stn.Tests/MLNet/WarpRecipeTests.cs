@@ -19,8 +19,11 @@ public sealed class WarpRecipeTests
     /// <summary>Refinement steps and localisation width (ints), then the two batch-norm flags (format 3).</summary>
     private const int FormatThreeRecipeLength = 4 + 4 + 1 + 1;
 
-    /// <summary>The format-3 recipe, then the moment view (an int since format 5; format 4 had a flag).</summary>
-    private const int RecipeLength = FormatThreeRecipeLength + 4;
+    /// <summary>The view's height and width (ints, format 6).</summary>
+    private const int ViewSizeLength = 4 + 4;
+
+    /// <summary>The format-3 recipe, then the moment view (an int since format 5; format 4 had a flag), then the view's size.</summary>
+    private const int RecipeLength = FormatThreeRecipeLength + 4 + ViewSizeLength;
 
     private static StnClassifyOptions Recipe(int refinementSteps)
     {
@@ -51,12 +54,14 @@ public sealed class WarpRecipeTests
     }
 
     /// <summary>
-    /// A model saved before the recipe options existed (entry format 2) loads as the classic recipe, and one saved
-    /// before moment normalisation (format 3) loads without it.
+    /// A model saved before the recipe options existed (entry format 2) loads as the classic recipe, one saved before
+    /// moment normalisation (format 3) loads without it, and one saved before the view's size was stored (format 5)
+    /// reads its views at the input's size.
     /// </summary>
     [TestMethod]
     [DataRow(2, 0, RecipeLength)]
     [DataRow(3, FormatThreeRecipeLength, RecipeLength - FormatThreeRecipeLength)]
+    [DataRow(5, RecipeLength - ViewSizeLength, ViewSizeLength)]
     public void OlderFormatModelLoadsWithTheRecipeOfItsTime(int version, int keptRecipeBytes, int removedBytes)
     {
         var classic = TrainedModel.Options();
@@ -71,9 +76,11 @@ public sealed class WarpRecipeTests
         ml.Model.Save(model, view.Schema, path);
         PersistenceFiles.RewriteEntry(path, entry =>
         {
-            Assert.AreEqual(5, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
+            Assert.AreEqual(6, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
             var recipe = entry.AsSpan(RecipeOffset, RecipeLength);
-            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, recipe.ToArray(), "steps 1, width 1, no batch norm, no moments");
+            byte side = TrainedModel.Canvas;
+            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, side, 0, 0, 0, side, 0, 0, 0 }, recipe.ToArray(),
+                "steps 1, width 1, no batch norm, no moments, views at the input's size");
             int cut = RecipeOffset + keptRecipeBytes;
             var older = entry[..cut].Concat(entry[(cut + removedBytes)..]).ToArray();
             BinaryPrimitives.WriteInt32LittleEndian(older, version);
@@ -88,12 +95,15 @@ public sealed class WarpRecipeTests
     /// <summary>
     /// Format 4 stored moment normalisation as a flag, when its one view was the radius of gyration's: its models load
     /// with that view (as format 5 stores it) and export it to ONNX, and without the flag they load without a view.
+    /// Both formats read views at the input's size, so the model saved here does too.
     /// </summary>
     [TestMethod]
     public void FormatFourMomentFlagLoadsAsTheRadiusOfGyrationView()
     {
         var options = TrainedModel.Options();
         options.Epochs = 1;
+        options.OutputHeight = TrainedModel.Canvas;
+        options.OutputWidth = TrainedModel.Canvas;
         var (ml, model, test) = TrainedModel.Train(options);
         var view = GlyphData.View(ml, test);
         using var folder = new PersistenceFiles.TempFolder();
@@ -110,7 +120,7 @@ public sealed class WarpRecipeTests
                 var stored = new byte[viewBytes];
                 if (viewBytes == 1) stored[0] = (byte)value;
                 else BinaryPrimitives.WriteInt32LittleEndian(stored, value);
-                var rewritten = entry[..viewOffset].Concat(stored).Concat(entry[(viewOffset + 4)..]).ToArray();
+                var rewritten = entry[..viewOffset].Concat(stored).Concat(entry[(viewOffset + 4 + ViewSizeLength)..]).ToArray();
                 BinaryPrimitives.WriteInt32LittleEndian(rewritten, version);
                 BinaryPrimitives.WriteInt64LittleEndian(rewritten.AsSpan(sizeof(int)), rewritten.Length - PersistenceFiles.PayloadOffset - PersistenceFiles.HashLength);
                 return PersistenceFiles.Reseal(rewritten);
@@ -147,6 +157,52 @@ public sealed class WarpRecipeTests
         });
         var e = Assert.Throws<Exception>(() => new MLContext().Model.Load(path, out _));
         StringAssert.Contains(PersistenceFiles.Messages(e), "MomentView 9");
+    }
+
+    /// <summary>
+    /// With moment normalisation the rectified image defaults to two thirds of the input's side and the localisation
+    /// net reads each view at that size (at least the 18 pixels it takes); without it both stay at the input's size,
+    /// and a given output size wins. The view's size is read back from the saved model.
+    /// </summary>
+    [TestMethod]
+    [DataRow(true, null, 21, 21)]
+    [DataRow(true, 16, 16, 18)]
+    [DataRow(true, 40, 40, TrainedModel.Canvas)]
+    [DataRow(false, null, TrainedModel.Canvas, TrainedModel.Canvas)]
+    public void FramedInputIsRectifiedAndLookedAtTwoThirdsOfItsSize(bool moments, int? output, int expectedOutput, int expectedView)
+    {
+        var options = TrainedModel.Options();
+        options.Epochs = 1;
+        options.MomentNormalisation = moments;
+        options.OutputHeight = output;
+        options.OutputWidth = output;
+        var (ml, model, test) = TrainedModel.Train(options);
+        var stn = ((IEnumerable<ITransformer>)model).OfType<StnClassifyTransformer>().Single();
+        Assert.AreEqual(expectedOutput, stn.OutputHeight);
+        Assert.AreEqual(expectedOutput, stn.OutputWidth);
+        var view = GlyphData.View(ml, test);
+        Assert.IsTrue(TrainedModel.Vectors(model.Transform(view), TrainedModel.RectifiedColumn).All(v => v.Length == expectedOutput * expectedOutput));
+        using var folder = new PersistenceFiles.TempFolder();
+        var path = folder.File("model.zip");
+        ml.Model.Save(model, view.Schema, path);
+        var entry = PersistenceFiles.ReadEntry(path);
+        int viewSizeOffset = RecipeOffset + RecipeLength - ViewSizeLength;
+        Assert.AreEqual(expectedView, BinaryPrimitives.ReadInt32LittleEndian(entry.AsSpan(viewSizeOffset)), "view height");
+        Assert.AreEqual(expectedView, BinaryPrimitives.ReadInt32LittleEndian(entry.AsSpan(viewSizeOffset + 4)), "view width");
+    }
+
+    [TestMethod]
+    public void StoredViewSizeOutOfRangeIsReportedAsDamage()
+    {
+        using var folder = new PersistenceFiles.TempFolder();
+        var path = PersistenceFiles.SaveTrainedModel(folder);
+        PersistenceFiles.RewriteEntry(path, entry =>
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(RecipeOffset + RecipeLength - ViewSizeLength), 0);
+            return PersistenceFiles.Reseal(entry);
+        });
+        var e = Assert.Throws<Exception>(() => new MLContext().Model.Load(path, out _));
+        StringAssert.Contains(PersistenceFiles.Messages(e), "view height is 0");
     }
 
     [TestMethod]
@@ -210,6 +266,37 @@ public sealed class WarpRecipeTests
         var theta = AssertOnnxScoresLikeTorchSharp(options);
         if (kind != TransformKind.Translation)
             Assert.IsTrue(theta.All(t => t[0] < 0.9f), "every view should zoom in on its glyph");
+    }
+
+    /// <summary>
+    /// With <see cref="TransformKind.Attention"/> the estimator starts from the object's box, which the ONNX export finds
+    /// as TorchSharp does: on glyphs among crops of other glyphs (32×32 canvas, 16-pixel glyphs, four 4×4 crops) the
+    /// box leaves the crops out, so it is smaller than the ink-extent view that spans them.
+    /// </summary>
+    [TestMethod]
+    public void ObjectBoxOfAttentionExportsToOnnxOnClutter()
+    {
+        var options = Recipe(refinementSteps: 2);
+        options.Transform = TransformKind.Attention;
+        var (ml, model, _) = TrainedModel.Train(options);
+        var cluttered = GlyphDataset.GenerateCluttered(120, 13, canvasSize: TrainedModel.Canvas, glyphSize: 16, pieces: 4, pieceSide: 4);
+        var view = GlyphData.View(ml, cluttered);
+        var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, view), cluttered, Glyphs.Name);
+        var scored = model.Transform(view);
+        var theta = TrainedModel.Vectors(scored, "Theta");
+        TrainedModel.AssertSame(theta, OnnxRunner.Floats(onnx["Theta.output"]), 1e-4, "θ");
+        TrainedModel.AssertSame(TrainedModel.Vectors(scored, "Score"), OnnxRunner.Floats(onnx["Score.output"]), 1e-4, "Score");
+
+        using var images = TorchSharp.torch.tensor(cluttered.Pixels, [cluttered.Count, 1, TrainedModel.Canvas, TrainedModel.Canvas]);
+        using var extent = MomentNormalisation.StartTheta(images, TransformKind.Attention, alignCorners: false, MomentView.InkExtent);
+        using var box = MomentNormalisation.StartTheta(images, TransformKind.Attention, alignCorners: false, MomentView.ObjectBox);
+        Assert.IsLessThan(extent[.., 0, 0].mean().item<float>() * 0.9f, box[.., 0, 0].mean().item<float>(), "the box leaves the clutter out");
+
+        using var folder = new PersistenceFiles.TempFolder();
+        var path = folder.File("attention.zip");
+        ml.Model.Save(model, view.Schema, path);
+        Assert.AreEqual((int)MomentView.ObjectBox, BinaryPrimitives.ReadInt32LittleEndian(PersistenceFiles.ReadEntry(path).AsSpan(RecipeOffset + FormatThreeRecipeLength)),
+            "the stored view");
     }
 
     private static float[][] AssertOnnxScoresLikeTorchSharp(StnClassifyOptions options)

@@ -112,6 +112,70 @@ public sealed class MomentNormalisationTests
             "a pixel just above the fraction is ink");
     }
 
+    /// <summary>
+    /// The object's box: a 16×8 rectangle (the object) and two 3×3 crops of clutter apart from it, one brighter than the
+    /// object. The box frames the rectangle alone, a half side per axis between its outer pixel centres, for both corner
+    /// conventions, while the ink-extent view spans the clutter too.
+    /// </summary>
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void ObjectBoxFramesTheObjectAndNotTheClutterApartFromIt(bool alignCorners)
+    {
+        using var scope = NewDisposeScope();
+        var image = zeros(1, 1, Side, Side);
+        image[0, 0, 20..28, 10..26] = tensor(120f);
+        image[0, 0, 2..5, 2..5] = tensor(250f);
+        image[0, 0, 33..36, 34..37] = tensor(90f);
+        double step = Step(alignCorners);
+        var expected = tensor(new[]
+        {
+            MomentNormalisation.ViewMargin * 15 * step / 2, 0, Coordinate(17.5, alignCorners),
+            0, MomentNormalisation.ViewMargin * 7 * step / 2, Coordinate(23.5, alignCorners),
+        }, dtype: ScalarType.Float32).reshape(1, 2, 3);
+        AssertClose(expected, MomentNormalisation.StartTheta(image, TransformKind.Attention, alignCorners, MomentView.ObjectBox), 1e-5, "the object's box");
+        var extent = MomentNormalisation.StartTheta(image, TransformKind.Attention, alignCorners, MomentView.InkExtent);
+        Assert.IsGreaterThan(0.8f, extent[0, 0, 0].item<float>(), "the ink's extent spans the clutter");
+    }
+
+    /// <summary>
+    /// The object is the ink that a path of ink (diagonal steps too) joins to the densest part: a hook of one-pixel
+    /// strokes joined only at a corner stays whole, and a gap of one dark pixel parts a stroke from it. A translation
+    /// keeps the box's middle and the whole size; a projective θ gains the unit row.
+    /// </summary>
+    [TestMethod]
+    public void ObjectIsTheInkJoinedToItsDensestPart()
+    {
+        using var scope = NewDisposeScope();
+        var image = zeros(1, 1, Side, Side);
+        image[0, 0, 10..22, 10..22] = tensor(100f);
+        for (int i = 0; i < 8; i++)
+            image[0, 0, 22 + i, 22 + i] = tensor(100f);
+        image[0, 0, 31, 10..30] = tensor(100f);
+        var theta = MomentNormalisation.StartTheta(image, TransformKind.Affine, alignCorners: false, MomentView.ObjectBox);
+        double half = MomentNormalisation.ViewMargin * 19 * Step(false) / 2;
+        AssertClose(tensor(new[] { half, Coordinate(19.5, false), half, Coordinate(19.5, false) }, dtype: ScalarType.Float32),
+            stack([theta[0, 0, 0], theta[0, 0, 2], theta[0, 1, 1], theta[0, 1, 2]]), 1e-5, "the square and its diagonal tail, not the bar below the gap");
+        var shift = MomentNormalisation.StartTheta(image, TransformKind.Translation, alignCorners: false, MomentView.ObjectBox);
+        AssertClose(tensor(new[] { 1f, 0, (float)Coordinate(19.5, false), 0, 1, (float)Coordinate(19.5, false) }).reshape(1, 2, 3), shift, 1e-5, "translation");
+        var projective = MomentNormalisation.StartTheta(image, TransformKind.Projective, alignCorners: false, MomentView.ObjectBox);
+        AssertClose(theta, projective[.., ..2, ..], 0, "the same box");
+        AssertClose(tensor(new[] { 0f, 0, 1 }).reshape(1, 1, 3), projective[.., 2.., ..], 0, "the unit row");
+    }
+
+    /// <summary>The densest window, not the brightest pixel, marks the object: a bright, thin stroke loses to a dim, solid body.</summary>
+    [TestMethod]
+    public void DensestWindowMarksTheObject()
+    {
+        using var scope = NewDisposeScope();
+        var image = zeros(1, 1, Side, Side);
+        image[0, 0, 24..36, 20..32] = tensor(60f);
+        image[0, 0, 4, 2..18] = tensor(255f);
+        var theta = MomentNormalisation.StartTheta(image, TransformKind.Attention, alignCorners: false, MomentView.ObjectBox);
+        AssertClose(tensor(new[] { (float)(MomentNormalisation.ViewMargin * 11 * Step(false) / 2), (float)Coordinate(25.5, false), (float)Coordinate(29.5, false) }),
+            stack([theta[0, 0, 0], theta[0, 0, 2], theta[0, 1, 2]]), 1e-5, "the body's box");
+    }
+
     /// <summary>A correction keeps the view's scale: its 2×2 part gets unit determinant, its shift and a homography's last row stay.</summary>
     [TestMethod]
     public void KeptScaleCorrectionTurnsAndShiftsButDoesNotZoom()

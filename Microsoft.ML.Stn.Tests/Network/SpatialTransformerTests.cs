@@ -43,6 +43,29 @@ public sealed class SpatialTransformerTests
         Assert.IsTrue(stn.named_parameters().Any(p => p.name.EndsWith("head.bias", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// With a moment view every look reads a view, at the size asked for: the localisation net is built for it and
+    /// rejects anything else, so a forward pass shows the looks are sampled at that size. Without a view the first look
+    /// is the input itself, so another size is refused.
+    /// </summary>
+    [TestMethod]
+    public void LooksReadTheViewAtItsSize()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(43);
+        using var stn = new SpatialTransformer(1, 32, 32, 21, 21, refinementSteps: 2, momentView: MomentView.InkExtent, viewHeight: 20, viewWidth: 24);
+        Assert.AreEqual(20, stn.ViewHeight);
+        Assert.AreEqual(24, stn.ViewWidth);
+        Assert.AreEqual(20, stn.Localisation.Height);
+        Assert.AreEqual(24, stn.Localisation.Width);
+        var input = zeros(2, 1, 32, 32);
+        input[.., .., 8..20, 10..16] = ones(2, 1, 12, 6);
+        var (theta, output) = stn.forward(input);
+        AssertClose(MomentNormalisation.StartTheta(input, TransformKind.Affine, false), theta, 1e-6, "a fresh transformer's θ is the view");
+        CollectionAssert.AreEqual(new long[] { 2, 1, 21, 21 }, output.shape);
+        AssertRejected(() => new SpatialTransformer(1, 32, 32, 21, 21, viewHeight: 21, viewWidth: 21), "input's size 32×32", "not 21×21");
+    }
+
     [TestMethod]
     public void InstanceWarpUsesTheConfiguredOutput()
     {

@@ -127,7 +127,7 @@ public sealed class OnnxExportTests
     [TestMethod]
     public void ImageColumnInputIsRefused()
     {
-        var stn = ((IEnumerable<ITransformer>)TrainedModel.Model).OfType<StnClassifyTransformer>().Single();
+        var stn = TrainedModel.Transformer;
         var pixels = new byte[TrainedModel.Canvas * TrainedModel.Canvas * 4];
         var images = TrainedModel.Ml.Data.LoadFromEnumerable(new[]
         {

@@ -118,14 +118,14 @@ public sealed class CorruptModelTests
         var path = PersistenceFiles.SaveTrainedModel(folder);
         PersistenceFiles.RewriteEntry(path, entry =>
         {
-            Assert.AreEqual(5, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
+            Assert.AreEqual(6, BinaryPrimitives.ReadInt32LittleEndian(entry), "the current format version");
             BinaryPrimitives.WriteInt32LittleEndian(entry, version);
             return entry;
         });
         var e = LoadFails(path);
         var ours = Chain(e).FirstOrDefault(x => x.Message.StartsWith(Component, StringComparison.Ordinal));
         Assert.IsNotNull(ours, PersistenceFiles.Messages(e));
-        foreach (var part in new[] { "StnModel.bin", $"format version {version}", "2 to 5", advice })
+        foreach (var part in new[] { "StnModel.bin", $"format version {version}", "2 to 6", advice })
             Assert.Contains(part, ours.Message, PersistenceFiles.Messages(e));
     }
 
@@ -137,8 +137,8 @@ public sealed class CorruptModelTests
         PersistenceFiles.RewriteEntry(path, entry =>
         {
             var outputHeight = entry.AsSpan(PayloadOffset + OutputHeightOffset);
-            Assert.AreEqual(TrainedModel.Canvas, BinaryPrimitives.ReadInt32LittleEndian(outputHeight), "stored output height");
-            BinaryPrimitives.WriteInt32LittleEndian(outputHeight, TrainedModel.Canvas / 2);
+            Assert.AreEqual(TrainedModel.Transformer.OutputHeight, BinaryPrimitives.ReadInt32LittleEndian(outputHeight), "stored output height");
+            BinaryPrimitives.WriteInt32LittleEndian(outputHeight, TrainedModel.Transformer.OutputHeight / 2);
             return PersistenceFiles.Reseal(entry);
         });
         Mentions(LoadFails(path), "StnModel.bin", "corrupted");

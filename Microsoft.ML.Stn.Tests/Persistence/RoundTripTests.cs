@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Microsoft.ML.Data;
+using Microsoft.ML.Stn.Network;
 using Microsoft.ML.Stn.Tests.MLNet;
 
 namespace Microsoft.ML.Stn.Tests.Persistence;
@@ -80,9 +81,11 @@ public sealed class RoundTripTests
     private static long WeightCount()
     {
         const int Side = TrainedModel.Canvas;
-        using var transformer = new global::Microsoft.ML.Stn.Network.SpatialTransformer(1, Side, Side, Side, Side,
-            localisationWidth: new StnClassifyOptions().LocalisationWidth);
-        using var classifier = new global::Microsoft.ML.Stn.Network.ClassifierNet(1, Side, Side, 10);
+        // The default moment view reads each view at the rectified image's size.
+        int output = TrainedModel.Transformer.OutputHeight;
+        using var transformer = new SpatialTransformer(1, Side, Side, output, output,
+            localisationWidth: new StnClassifyOptions().LocalisationWidth, momentView: MomentView.InkExtent, viewHeight: output, viewWidth: output);
+        using var classifier = new ClassifierNet(1, output, output, 10);
         return transformer.parameters().Concat(classifier.parameters()).Sum(p => p.numel()) + 1;
     }
 

@@ -65,11 +65,16 @@ public sealed class StnClassifyOptions
     /// <summary>Number of colour channels of the input images (1 for greyscale, 3 for RGB). Default 1.</summary>
     public int Channels { get; set; } = StnClassifyEstimator.Defaults.Channels;
 
-    /// <summary>Height of the rectified image the sampler produces and the classifier reads; <c>null</c> (default) uses
-    /// <see cref="ImageHeight"/>.</summary>
+    /// <summary>
+    /// Height of the rectified image the sampler produces and the classifier reads; <c>null</c> (default) uses two
+    /// thirds of <see cref="ImageHeight"/> (rounded) when <see cref="MomentNormalisation"/> frames the object, since the
+    /// view then spans the object rather than the canvas, and <see cref="ImageHeight"/> otherwise. With moment
+    /// normalisation the localisation net also reads each view at this size (at least 18 pixels, at most the input's).
+    /// </summary>
     public int? OutputHeight { get; set; }
 
-    /// <summary>Width of the rectified image; <c>null</c> (default) uses <see cref="ImageWidth"/>.</summary>
+    /// <summary>Width of the rectified image; <c>null</c> (default) follows the rule of <see cref="OutputHeight"/> with
+    /// <see cref="ImageWidth"/>.</summary>
     public int? OutputWidth { get; set; }
 
     /// <summary>Family of transforms the localisation net regresses. Default <see cref="TransformKind.Affine"/>.</summary>
@@ -111,9 +116,12 @@ public sealed class StnClassifyOptions
     /// with a half side of half the longer extent, and θ is that view composed with what the net regresses from it.
     /// The view sets the scale: the net's corrections keep it (<see cref="Network.MomentView.InkExtent"/>) and learn the
     /// rest of the pose (rotation, shear and the finer position). Objects then reach the net, and from the first epoch
-    /// the classifier, centred and at one size. The mass is the positive pixel values: bright objects on the black
-    /// background that the <see cref="PaddingMode.Zeros"/> padding also assumes; turn it off for other images and for
-    /// clutter (stray ink widens the extent). <c>null</c> (default) is <c>true</c> with one transformer, and
+    /// the classifier, centred and at one size. With <see cref="TransformKind.Attention"/>, the kind for boxes, the view
+    /// is the object's own box along the image axes (<see cref="Network.MomentView.ObjectBox"/>): the ink joined to the
+    /// densest part of the image, so that clutter apart from the object is left out. The mass is the positive pixel
+    /// values: bright objects on the black background that the <see cref="PaddingMode.Zeros"/> padding also assumes;
+    /// turn it off for other images, and for clutter with the other kinds (stray ink widens the extent). <c>null</c>
+    /// (default) is <c>true</c> with one transformer, and
     /// <c>false</c> with several (one view does not place several objects) or with
     /// <see cref="TransformKind.ThinPlateSpline"/>, which does not start from a matrix. On distorted Fashion-MNIST it
     /// leaves less rotation, size and position after the warp and raises the accuracy (the README's measured results).

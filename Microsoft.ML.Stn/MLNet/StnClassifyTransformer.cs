@@ -27,9 +27,9 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
     /// <summary>
     /// The entry format this version writes: 2 added the checksum and TorchSharp's module format, 3 the localisation
     /// net's width and batch normalisation, the classifier's batch normalisation and the refinement steps, 4 moment
-    /// normalisation, 5 the moment view in its place.
+    /// normalisation, 5 the moment view in its place, 6 the size at which the localisation net reads each view.
     /// </summary>
-    internal const int CurrentFormatVersion = 5;
+    internal const int CurrentFormatVersion = 6;
 
     /// <summary>The oldest entry format this version reads.</summary>
     internal const int OldestFormatVersion = 2;
@@ -83,6 +83,12 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
 
     /// <summary>The transform family of the spatial transformer.</summary>
     public TransformKind TransformKind => Architecture.Transform;
+
+    /// <summary>Height of the rectified image the classifier reads.</summary>
+    public int OutputHeight => Architecture.OutputHeight;
+
+    /// <summary>Width of the rectified image the classifier reads.</summary>
+    public int OutputWidth => Architecture.OutputWidth;
 
     /// <summary>Whether the classifier reads the output of a spatial transformer (false for the baseline).</summary>
     public bool UsesSpatialTransformer => Architecture.UseSpatialTransformer;

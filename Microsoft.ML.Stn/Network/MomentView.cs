@@ -18,4 +18,12 @@ public enum MomentView
     /// network's corrections keep it (their 2×2 part is scaled to unit determinant) and learn rotation, shear and shift.
     /// </summary>
     InkExtent = 2,
+
+    /// <summary>
+    /// The box of the object's ink along the image axes, a half side for each axis (<see cref="MomentNormalisation.ViewMargin"/>
+    /// halves of the ink's width and height), on its middle. The object is the ink connected to the densest part of the
+    /// image, so that clutter apart from it neither moves nor widens the box. Like
+    /// <see cref="InkExtent"/> the view fixes the scale: the localisation network's corrections keep it.
+    /// </summary>
+    ObjectBox = 3,
 }

@@ -28,8 +28,9 @@ namespace Microsoft.ML.Stn.Network;
 /// <para>
 /// With moment normalisation (matrix kinds only), the localisation network first looks at the view that
 /// <see cref="MomentNormalisation"/> computes from the input's pixels, and θ is that view composed with what the
-/// network regresses. With <see cref="Network.MomentView.InkExtent"/> every correction keeps the view's scale
-/// (<see cref="MomentNormalisation.KeepScale"/>).
+/// network regresses. With <see cref="Network.MomentView.InkExtent"/> and <see cref="Network.MomentView.ObjectBox"/>
+/// every correction keeps the view's scale (<see cref="MomentNormalisation.KeepScale"/>). Every look then reads a view,
+/// which may be read at a size of its own (the view size) rather than the input's.
 /// </para>
 /// </remarks>
 public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor RectifiedImage)>
@@ -59,7 +60,11 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// <param name="localisationBatchNorm">Batch normalisation after each of the localisation network's convolutions.</param>
     /// <param name="momentView">Start from this <see cref="MomentNormalisation"/> view instead of the whole input
     /// (<see cref="MomentView.None"/>); a view needs a matrix kind, not a thin-plate spline.</param>
-    /// <exception cref="ArgumentException">A size or count is out of range, or moment normalisation is asked of a thin-plate spline.</exception>
+    /// <param name="viewHeight">Height at which the localisation network reads each view; <c>null</c> (default) reads
+    /// it at the input's height. Another height needs a moment view, so that every look reads a view.</param>
+    /// <param name="viewWidth">Width at which the localisation network reads each view; <c>null</c> (default): the input's.</param>
+    /// <exception cref="ArgumentException">A size or count is out of range, moment normalisation is asked of a thin-plate
+    /// spline, or a view size other than the input's is asked without a moment view.</exception>
     public SpatialTransformer(
         int channels,
         int height,
@@ -76,7 +81,9 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         int refinementSteps = 1,
         int localisationWidth = 1,
         bool localisationBatchNorm = false,
-        MomentView momentView = MomentView.None)
+        MomentView momentView = MomentView.None,
+        int? viewHeight = null,
+        int? viewWidth = null)
         : base(TorchRuntime.CheckedModuleName("spatial_transformer"))
     {
         GridGenerator.ValidateOutputSize(outputHeight, outputWidth);
@@ -87,7 +94,15 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
             throw new ArgumentException($"unknown moment view {momentView}", nameof(momentView));
         if (momentView != MomentView.None && kind == TransformKind.ThinPlateSpline)
             throw new ArgumentException("moment normalisation starts from a matrix, so a thin-plate spline cannot take it", nameof(momentView));
-        localisation = new LocalisationNet(channels, height, width, kind, controlPointGridSize, transformerCount, initialParameters,
+        ViewHeight = viewHeight ?? height;
+        ViewWidth = viewWidth ?? width;
+        if ((ViewHeight != height || ViewWidth != width) && momentView == MomentView.None)
+        {
+            throw new ArgumentException(
+                $"without a moment view the localisation network's first look is the input itself, so it reads views at the input's size {height}×{width}, not {ViewHeight}×{ViewWidth}",
+                nameof(viewHeight));
+        }
+        localisation = new LocalisationNet(channels, ViewHeight, ViewWidth, kind, controlPointGridSize, transformerCount, initialParameters,
             localisationWidth, localisationBatchNorm);
         RefinementSteps = refinementSteps;
         MomentView = momentView;
@@ -149,6 +164,12 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
     /// <summary>Which <see cref="MomentNormalisation"/> view the localisation network starts from, if any.</summary>
     public MomentView MomentView { get; }
 
+    /// <summary>Height at which the localisation network reads each view.</summary>
+    public int ViewHeight { get; }
+
+    /// <summary>Width at which the localisation network reads each view.</summary>
+    public int ViewWidth { get; }
+
     /// <summary>The localisation network that regresses the transform parameters.</summary>
     public LocalisationNet Localisation => localisation;
 
@@ -178,7 +199,7 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         ValidateInput(input, Channels, Height, Width);
         using var scope = NewDisposeScope();
         var start = MomentView == MomentView.None ? null : MomentNormalisation.StartTheta(input, Kind, AlignCorners, MomentView);
-        var parameters = localisation.forward(start is null ? input : Warp(input, start, Height, Width, Sampling, Padding, AlignCorners));
+        var parameters = localisation.forward(start is null ? input : Warp(input, start, ViewHeight, ViewWidth, Sampling, Padding, AlignCorners));
         int count = localisation.ParameterCount;
         var thetas = new Tensor[TransformerCount];
         var outputs = new Tensor[TransformerCount];
@@ -189,7 +210,7 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
                 thetas[t] = Compose(start, Correction(thetas[t]));
             for (int step = 1; step < RefinementSteps; step++)
             {
-                var seen = Warp(input, thetas[t], Height, Width, Sampling, Padding, AlignCorners);
+                var seen = Warp(input, thetas[t], ViewHeight, ViewWidth, Sampling, Padding, AlignCorners);
                 var correction = TransformParameterisation.ToTheta(Kind, localisation.forward(seen).narrow(1, t * count, count));
                 thetas[t] = Compose(thetas[t], Correction(correction));
             }
@@ -214,7 +235,7 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
 
     /// <summary>A regressed correction as it is composed: scale kept for the <see cref="MomentView.InkExtent"/> view.</summary>
     private Tensor Correction(Tensor regressed) =>
-        MomentView == MomentView.InkExtent ? MomentNormalisation.KeepScale(regressed) : regressed;
+        MomentView is MomentView.InkExtent or MomentView.ObjectBox ? MomentNormalisation.KeepScale(regressed) : regressed;
 
     /// <summary>
     /// θ ∘ Δ: the θ that reads the input where Δ reads the view that θ produced. Both are [N, 2, 3] or [N, 3, 3].

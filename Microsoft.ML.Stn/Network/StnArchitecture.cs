@@ -19,8 +19,14 @@ internal sealed record StnArchitecture(
     int LocalisationWidth = 1,
     bool LocalisationBatchNorm = false,
     bool ClassifierBatchNorm = false,
-    MomentView MomentView = MomentView.None)
+    MomentView MomentView = MomentView.None,
+    int? ViewHeight = null,
+    int? ViewWidth = null)
 {
+    /// <summary>The size at which the localisation net reads each view: <see cref="ViewHeight"/> and
+    /// <see cref="ViewWidth"/>, or the input's where they are null.</summary>
+    public (int Height, int Width) ViewSize => (ViewHeight ?? Height, ViewWidth ?? Width);
+
     public int PixelCount => Channels * Height * Width;
 
     /// <summary>Channels of the rectified image: the transformers' outputs stacked.</summary>

@@ -43,7 +43,7 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
             // part, since each feeds its own channels of the classifier's first layer.
             _transformer = new SpatialTransformer(a.Channels, a.Height, a.Width, a.OutputHeight, a.OutputWidth, a.Transform,
                 a.Sampling, a.Padding, a.AlignCorners, a.ControlPointGridSize, a.TransformerCount, initialParameters: null,
-                a.RefinementSteps, a.LocalisationWidth, a.LocalisationBatchNorm, a.MomentView);
+                a.RefinementSteps, a.LocalisationWidth, a.LocalisationBatchNorm, a.MomentView, a.ViewSize.Height, a.ViewSize.Width);
         }
         _classifier = new ClassifierNet(a.RectifiedChannels, a.OutputHeight, a.OutputWidth, a.ClassCount, a.ClassifierBatchNorm);
         _inputScale = ones(1).DetachFromDisposeScope();

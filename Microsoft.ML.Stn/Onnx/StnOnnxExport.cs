@@ -51,7 +51,7 @@ internal static class StnOnnxExport
             if (a.MomentView != MomentView.None)
             {
                 var start = MomentTheta(g, a, scaled);
-                var view = OnnxSampler.Warp(g, a, scaled, start, a.Height, a.Width);
+                var view = OnnxSampler.Warp(g, a, scaled, start, a.ViewSize.Height, a.ViewSize.Width);
                 theta = Compose(g, a.ThetaLength == 9, start, Correction(g, a, Theta(g, a.Transform, Localisation(g, transformer.Localisation, view))));
             }
             else
@@ -60,7 +60,7 @@ internal static class StnOnnxExport
             }
             for (int step = 1; step < a.RefinementSteps; step++)
             {
-                var seen = OnnxSampler.Warp(g, a, scaled, theta, a.Height, a.Width);
+                var seen = OnnxSampler.Warp(g, a, scaled, theta, a.ViewSize.Height, a.ViewSize.Width);
                 theta = Compose(g, a.ThetaLength == 9, theta, Correction(g, a, Theta(g, a.Transform, Localisation(g, transformer.Localisation, seen))));
             }
             rectified = OnnxSampler.Warp(g, a, scaled, theta);
@@ -224,40 +224,72 @@ internal static class StnOnnxExport
         string PerImage(string name, string values) => g.Reshape(name, values, -1, 1, 1);
 
         var mass = g.Op("Relu", "moments.mass", Sum("moments.channels", image, 1));
+        if (a.MomentView == MomentView.ObjectBox)
+            mass = g.Mul("moments.object_mass", mass, ObjectMask(g, a, mass));
         var total = Sum("moments.total", mass, 1, 2);
         var one = g.Float("moments.one", 1f);
         var zero = g.Float("moments.zero", 0f);
         var hasMass = g.Op("Greater", "moments.has_mass", total, zero);
-        var divisor = g.Op("Where", "moments.divisor", hasMass, total, one);
-        string Mean(string name, string weighted, params long[] axes) => g.Div(name, Sum(name + ".sum", weighted, axes), divisor);
         var xs = Coordinates("moments.xs", a.Width, a.Width);
         var ys = Coordinates("moments.ys", a.Height, a.Height);
-        var centreX = Mean("moments.centre_x", g.Mul("moments.x_mass", Sum("moments.along_x", mass, 1), xs), 1);
-        var centreY = Mean("moments.centre_y", g.Mul("moments.y_mass", Sum("moments.along_y", mass, 2), ys), 1);
-        var dx = g.Sub("moments.dx", g.Reshape("moments.xs_row", xs, 1, 1, a.Width), PerImage("moments.centre_x_3d", centreX));
-        var dy = g.Sub("moments.dy", g.Reshape("moments.ys_column", ys, 1, a.Height, 1), PerImage("moments.centre_y_3d", centreY));
-        var weightedX = g.Mul("moments.weighted_dx", mass, dx);
-        var weightedY = g.Mul("moments.weighted_dy", mass, dy);
-        var varianceX = Mean("moments.variance_x", g.Mul("moments.xx", weightedX, dx), 1, 2);
-        var varianceY = Mean("moments.variance_y", g.Mul("moments.yy", weightedY, dy), 1, 2);
+        var xsRow = g.Reshape("moments.xs_row", xs, 1, 1, a.Width);
+        var ysColumn = g.Reshape("moments.ys_column", ys, 1, a.Height, 1);
 
-        string viewX = centreX, viewY = centreY, halfSide;
-        if (a.MomentView == MomentView.RadiusOfGyration)
+        string viewX, viewY, halfSide, halfHeight;
+        var half = g.Float("moments.half", 0.5f);
+        string Ink() => g.Op("GreaterOrEqual", "moments.ink", mass,
+            g.Mul("moments.ink_threshold", Reduce("ReduceMax", "moments.brightest", mass, true, 1, 2), g.Float("moments.ink_fraction", MomentNormalisation.InkFraction)));
+        (string Low, string High) Extent(string name, string ink, string offsets) =>
+            (Reduce("ReduceMin", name + ".low", g.Op("Where", name + ".ink_low", ink, offsets, g.Float(name + ".above", float.PositiveInfinity)), false, 1, 2),
+             Reduce("ReduceMax", name + ".high", g.Op("Where", name + ".ink_high", ink, offsets, g.Float(name + ".below", float.NegativeInfinity)), false, 1, 2));
+        if (a.MomentView == MomentView.ObjectBox)
         {
-            var radius = g.Op("Sqrt", "moments.radius", g.Op("Relu", "moments.spread", g.Add("moments.variance", varianceX, varianceY)));
-            halfSide = g.Mul("moments.half_side", radius, g.Float("moments.view_radii", MomentNormalisation.ViewRadii));
+            // The object's box along the image axes: a half side for each axis.
+            var ink = Ink();
+            var shape = g.Op("Shape", "moments.mass_shape", mass);
+            var (left, right) = Extent("moments.x_extent", ink, g.Op("Expand", "moments.xs_plane", xsRow, shape));
+            var (top, bottom) = Extent("moments.y_extent", ink, g.Op("Expand", "moments.ys_plane", ysColumn, shape));
+            var margin = g.Float("moments.view_margin", MomentNormalisation.ViewMargin / 2);
+            halfSide = g.Mul("moments.half_width", g.Sub("moments.width", right, left), margin);
+            halfHeight = g.Mul("moments.half_height", g.Sub("moments.height", bottom, top), margin);
+            var centre = ConstantLike(g, "moments.centre", total, 0f);
+            viewX = g.Op("Where", "moments.view_x", hasMass, g.Mul("moments.box_x", g.Add("moments.x_sum", left, right), half), centre);
+            viewY = g.Op("Where", "moments.view_y", hasMass, g.Mul("moments.box_y", g.Add("moments.y_sum", top, bottom), half), centre);
         }
         else
         {
+            var divisor = g.Op("Where", "moments.divisor", hasMass, total, one);
+            string Mean(string name, string weighted, params long[] axes) => g.Div(name, Sum(name + ".sum", weighted, axes), divisor);
+            var centreX = Mean("moments.centre_x", g.Mul("moments.x_mass", Sum("moments.along_x", mass, 1), xs), 1);
+            var centreY = Mean("moments.centre_y", g.Mul("moments.y_mass", Sum("moments.along_y", mass, 2), ys), 1);
+            var dx = g.Sub("moments.dx", xsRow, PerImage("moments.centre_x_3d", centreX));
+            var dy = g.Sub("moments.dy", ysColumn, PerImage("moments.centre_y_3d", centreY));
+            var weightedX = g.Mul("moments.weighted_dx", mass, dx);
+            var weightedY = g.Mul("moments.weighted_dy", mass, dy);
+            var varianceX = Mean("moments.variance_x", g.Mul("moments.xx", weightedX, dx), 1, 2);
+            var varianceY = Mean("moments.variance_y", g.Mul("moments.yy", weightedY, dy), 1, 2);
+            (viewX, viewY, halfSide) = a.MomentView == MomentView.RadiusOfGyration
+                ? (centreX, centreY, GyrationHalfSide(varianceX, varianceY))
+                : ExtentView(centreX, centreY, varianceX, varianceY, dx, dy, Mean("moments.covariance", g.Mul("moments.xy", weightedX, dy), 1, 2));
+            halfHeight = halfSide;
+        }
+
+        string GyrationHalfSide(string varianceX, string varianceY)
+        {
+            var radius = g.Op("Sqrt", "moments.radius", g.Op("Relu", "moments.spread", g.Add("moments.variance", varianceX, varianceY)));
+            return g.Mul("moments.half_side", radius, g.Float("moments.view_radii", MomentNormalisation.ViewRadii));
+        }
+
+        (string X, string Y, string HalfSide) ExtentView(string centreX, string centreY, string varianceX, string varianceY, string dx, string dy,
+            string covariance)
+        {
             // The principal axis by the half-angle identities, as MomentNormalisation computes it.
-            var covariance = Mean("moments.covariance", g.Mul("moments.xy", weightedX, dy), 1, 2);
             var difference = g.Sub("moments.difference", varianceX, varianceY);
             var norm = g.Op("Sqrt", "moments.norm", g.Add("moments.norm_square", g.Mul("moments.difference_square", difference, difference),
                 g.Mul("moments.covariance_square", g.Mul("moments.covariance_4", covariance, g.Float("moments.four", 4f)), covariance)));
             var isotropic = g.Op("LessOrEqual", "moments.isotropic", norm,
                 g.Mul("moments.isotropy", g.Add("moments.variance", varianceX, varianceY), g.Float("moments.isotropy_tolerance", MomentNormalisation.IsotropyTolerance)));
             var cosDouble = g.Op("Where", "moments.cos_double", isotropic, one, g.Div("moments.cos_double_value", difference, g.Op("Where", "moments.norm_divisor", isotropic, one, norm)));
-            var half = g.Float("moments.half", 0.5f);
             var cos = g.Op("Sqrt", "moments.cos", g.Op("Relu", "moments.cos_square", g.Mul("moments.cos_half", g.Add("moments.one_plus", one, cosDouble), half)));
             var sinSign = g.Op("Where", "moments.sin_sign", g.Op("Less", "moments.negative_covariance", covariance, zero), g.Float("moments.minus_one", -1f), one);
             var sin = g.Mul("moments.sin", sinSign,
@@ -266,46 +298,73 @@ internal static class StnOnnxExport
             var sin3 = PerImage("moments.sin_3d", sin);
             var along = g.Add("moments.along", g.Mul("moments.along_x", dx, cos3), g.Mul("moments.along_y", dy, sin3));
             var across = g.Sub("moments.across", g.Mul("moments.across_y", dy, cos3), g.Mul("moments.across_x", dx, sin3));
-            var ink = g.Op("GreaterOrEqual", "moments.ink", mass,
-                g.Mul("moments.ink_threshold", Reduce("ReduceMax", "moments.brightest", mass, true, 1, 2), g.Float("moments.ink_fraction", MomentNormalisation.InkFraction)));
-            var above = g.Float("moments.above", float.PositiveInfinity);
-            var below = g.Float("moments.below", float.NegativeInfinity);
-            (string Low, string High) Extent(string name, string offsets) =>
-                (Reduce("ReduceMin", name + ".low", g.Op("Where", name + ".ink_low", ink, offsets, above), false, 1, 2),
-                 Reduce("ReduceMax", name + ".high", g.Op("Where", name + ".ink_high", ink, offsets, below), false, 1, 2));
-            var (alongLow, alongHigh) = Extent("moments.along_extent", along);
-            var (acrossLow, acrossHigh) = Extent("moments.across_extent", across);
+            var ink = Ink();
+            var (alongLow, alongHigh) = Extent("moments.along_extent", ink, along);
+            var (acrossLow, acrossHigh) = Extent("moments.across_extent", ink, across);
             var middleAlong = g.Mul("moments.middle_along", g.Add("moments.along_sum", alongLow, alongHigh), half);
             var middleAcross = g.Mul("moments.middle_across", g.Add("moments.across_sum", acrossLow, acrossHigh), half);
-            viewX = g.Op("Where", "moments.view_x", hasMass, g.Add("moments.view_x_value", centreX,
-                g.Sub("moments.offset_x", g.Mul("moments.along_cos", middleAlong, cos), g.Mul("moments.across_sin", middleAcross, sin))), centreX);
-            viewY = g.Op("Where", "moments.view_y", hasMass, g.Add("moments.view_y_value", centreY,
-                g.Add("moments.offset_y", g.Mul("moments.along_sin", middleAlong, sin), g.Mul("moments.across_cos", middleAcross, cos))), centreY);
-            halfSide = g.Mul("moments.half_side", g.Op("Max", "moments.longer_extent", g.Sub("moments.along_length", alongHigh, alongLow),
-                g.Sub("moments.across_length", acrossHigh, acrossLow)), g.Float("moments.view_margin", MomentNormalisation.ViewMargin / 2));
+            return (
+                g.Op("Where", "moments.view_x", hasMass, g.Add("moments.view_x_value", centreX,
+                    g.Sub("moments.offset_x", g.Mul("moments.along_cos", middleAlong, cos), g.Mul("moments.across_sin", middleAcross, sin))), centreX),
+                g.Op("Where", "moments.view_y", hasMass, g.Add("moments.view_y_value", centreY,
+                    g.Add("moments.offset_y", g.Mul("moments.along_sin", middleAlong, sin), g.Mul("moments.across_cos", middleAcross, cos))), centreY),
+                g.Mul("moments.half_side", g.Op("Max", "moments.longer_extent", g.Sub("moments.along_length", alongHigh, alongLow),
+                    g.Sub("moments.across_length", acrossHigh, acrossLow)), g.Float("moments.view_margin", MomentNormalisation.ViewMargin / 2)));
         }
 
-        var scale = a.Transform == TransformKind.Translation
-            ? ConstantLike(g, "moments.scale", total, 1f)
-            : g.Op("Where", "moments.scale", hasMass, g.Op("Clip", "moments.fitted", halfSide,
-                g.Float("moments.minimum", MomentNormalisation.MinimumScale(a.Height, a.Width, a.AlignCorners)), g.Float("moments.maximum", MomentNormalisation.MaximumScale)), one);
+        var minimum = g.Float("moments.minimum", MomentNormalisation.MinimumScale(a.Height, a.Width, a.AlignCorners));
+        var maximum = g.Float("moments.maximum", MomentNormalisation.MaximumScale);
+        string Scale(string name, string fitted) => a.Transform == TransformKind.Translation
+            ? ConstantLike(g, name, total, 1f)
+            : g.Op("Where", name, hasMass, g.Op("Clip", name + ".fitted", fitted, minimum, maximum), one);
 
         // Every entry as a column [N, 1], so that one Concat lays out the rows of θ.
         string Column(string name, string values) => g.Unsqueeze(name, values, 1);
-        var s = Column("moments.s", scale);
+        var sx = Column("moments.sx", Scale("moments.scale_x", halfSide));
+        var sy = halfHeight == halfSide ? sx : Column("moments.sy", Scale("moments.scale_y", halfHeight));
         var z = Column("moments.z", ConstantLike(g, "moments.zeros", total, 0f));
         var x = Column("moments.x", viewX);
         var y = Column("moments.y", viewY);
         var entries = a.ThetaLength == 9
-            ? new[] { s, z, x, z, s, y, z, z, Column("moments.w", ConstantLike(g, "moments.ones", total, 1f)) }
-            : new[] { s, z, x, z, s, y };
+            ? new[] { sx, z, x, z, sy, y, z, z, Column("moments.w", ConstantLike(g, "moments.ones", total, 1f)) }
+            : new[] { sx, z, x, z, sy, y };
         return g.Reshape("moments.theta", g.Op("Concat", "moments.flat", n => n.AddAttribute("axis", 1L), entries), -1, a.ThetaLength / 3, 3);
+    }
+
+    /// <summary>
+    /// <see cref="MomentNormalisation.ObjectMask"/>: the ink grown from the densest window's ink by 3×3 max pooling, the
+    /// most steps it can take (H + W) unrolled.
+    /// </summary>
+    private static string ObjectMask(OnnxGraph g, StnArchitecture a, string mass)
+    {
+        string Pool(string op, string name, string x, long side, Action<OnnxNode>? more = null) => g.Op(op, name, n =>
+        {
+            n.AddAttribute("kernel_shape", new[] { side, side });
+            n.AddAttribute("strides", new[] { 1L, 1L });
+            n.AddAttribute("pads", new[] { side / 2, side / 2, side / 2, side / 2 });
+            more?.Invoke(n);
+        }, x);
+        string Max(string name, string x) =>
+            g.Op("ReduceMax", name, n => { n.AddAttribute("axes", new[] { 2L, 3L }); n.AddAttribute("keepdims", 1L); }, x);
+
+        var planes = g.Unsqueeze("object.planes", mass, 1);
+        var inkMask = g.Op("GreaterOrEqual", "object.ink_mask", planes,
+            g.Mul("object.ink_threshold", Max("object.brightest", planes), g.Float("object.ink_fraction", MomentNormalisation.InkFraction)));
+        var ink = g.Cast("object.ink", inkMask, OnnxDataType.Float);
+        var density = Pool("AveragePool", "object.density", planes, MomentNormalisation.DensityWindow(a.Height, a.Width),
+            n => n.AddAttribute("count_include_pad", 1L));
+        var inkDensity = g.Op("Where", "object.ink_density", inkMask, density, g.Float("object.not_ink", -1f));
+        var grown = g.Mul("object.core", g.Cast("object.densest", g.Op("GreaterOrEqual", "object.densest_mask", inkDensity,
+            Max("object.most_dense", inkDensity)), OnnxDataType.Float), ink);
+        for (int step = 0; step < a.Height + a.Width; step++)
+            grown = g.Mul($"object.grown{step}", Pool("MaxPool", $"object.reach{step}", grown, 3), ink);
+        return g.Reshape("object.mask", grown, -1, a.Height, a.Width);
     }
 
     /// <summary>A regressed correction as <see cref="SpatialTransformer"/> composes it (see <see cref="MomentNormalisation.KeepScale"/>).</summary>
     private static string Correction(OnnxGraph g, StnArchitecture a, string correction)
     {
-        if (a.MomentView != MomentView.InkExtent)
+        if (a.MomentView is not (MomentView.InkExtent or MomentView.ObjectBox))
             return correction;
         string Slice(string name, string x, long[] starts, long[] ends, long[] axes) =>
             g.Op("Slice", name, x, g.Longs(name + ".starts", starts), g.Longs(name + ".ends", ends), g.Longs(name + ".axes", axes));

@@ -16,6 +16,7 @@ internal static class NetworkFormat
     // from format 3: int: refinement steps, localisation width; bool: localisation batch norm, classifier batch norm
     // format 4 only: bool: moment normalisation (true: the radius-of-gyration view)
     // from format 5: int: moment view
+    // from format 6: int: view height, view width (the size at which the localisation net reads each view)
     // TorchSharp module state (Module.save, which copies a tensor on another device to the CPU before writing it, so the
     // bytes do not depend on the device the network is on; Read builds the network on the CPU)
     public static void Write(BinaryWriter writer, StnClassifierNetwork network)
@@ -39,6 +40,8 @@ internal static class NetworkFormat
         writer.Write(a.LocalisationBatchNorm);
         writer.Write(a.ClassifierBatchNorm);
         writer.Write((int)a.MomentView);
+        writer.Write(a.ViewSize.Height);
+        writer.Write(a.ViewSize.Width);
         network.save(writer);
     }
 
@@ -75,6 +78,15 @@ internal static class NetworkFormat
             architecture = architecture with { MomentView = reader.ReadBoolean() ? MomentView.RadiusOfGyration : MomentView.None };
         else if (formatVersion >= 5)
             architecture = architecture with { MomentView = Defined<MomentView>(reader.ReadInt32()) };
+        // Formats up to 5 read every view at the input's size.
+        if (formatVersion >= 6)
+        {
+            architecture = architecture with
+            {
+                ViewHeight = Positive(reader.ReadInt32(), "view height"),
+                ViewWidth = Positive(reader.ReadInt32(), "view width"),
+            };
+        }
 
         var network = new StnClassifierNetwork(architecture);
         try

@@ -44,11 +44,11 @@ public static class Scenarios
         var test = GlyphDataset.Generate(500, 102 + 10 * (seed - 1));
         var options = new StnClassifyOptions { Epochs = 8 };
         configure?.Invoke(options);
-        var (accuracy, rectifiedImages, thetas) = TrainAndScore(train, test, options, seed);
-        var (baseline, _, _) = TrainAndScore(train, test, new StnClassifyOptions { Epochs = 8, UseSpatialTransformer = false }, seed);
+        var (accuracy, rectifiedImages, rectifiedSide, thetas) = TrainAndScore(train, test, options, seed);
+        var (baseline, _, _, _) = TrainAndScore(train, test, new StnClassifyOptions { Epochs = 8, UseSpatialTransformer = false }, seed);
         var inputs = Enumerable.Range(0, test.Count).Select(test.Image).ToArray();
         var pose = PoseFigures.MeanOverClasses(test.Distortions, test.Labels, thetas, Canvas, Canvas);
-        return new ScenarioResult(accuracy, baseline, CentroidSpread(inputs, test.Labels), CentroidSpread(rectifiedImages, test.Labels), pose);
+        return new ScenarioResult(accuracy, baseline, CentroidSpread(inputs, Canvas, test.Labels), CentroidSpread(rectifiedImages, rectifiedSide, test.Labels), pose);
     }
 
     /// <summary>
@@ -61,7 +61,7 @@ public static class Scenarios
         var test = GlyphDataset.Generate(500, 102 + 10 * (seed - 1));
         var options = new StnClassifyOptions { Epochs = 20 };
         configure?.Invoke(options);
-        var (accuracy, _, thetas) = TrainAndScore(train, test, options, seed);
+        var (accuracy, _, _, thetas) = TrainAndScore(train, test, options, seed);
         double applied = RotationSpreadPerClass(test, _ => 0);
         double left = RotationSpreadPerClass(test, i => ThetaAngleDegrees(thetas[i]));
         return new ScenarioResult(accuracy, double.NaN, applied, left);
@@ -108,7 +108,7 @@ public static class Scenarios
     private static bool Holds(Box box, Box truth) =>
         box.Left <= truth.Left + 1 && box.Top <= truth.Top + 1 && box.Right >= truth.Right - 1 && box.Bottom >= truth.Bottom - 1;
 
-    private static (double Accuracy, float[][] RectifiedImages, float[][] Thetas) TrainAndScore(
+    private static (double Accuracy, float[][] RectifiedImages, int RectifiedSide, float[][] Thetas) TrainAndScore(
         LabelledImages train, LabelledImages test, StnClassifyOptions options, int seed)
     {
         var ml = new MLContext(seed);
@@ -118,23 +118,25 @@ public static class Scenarios
         var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options))
             .Fit(train.ToDataView(ml, Glyphs.Name));
         var scored = model.Transform(test.ToDataView(ml, Glyphs.Name));
-        return (ml.MulticlassClassification.Evaluate(scored).MicroAccuracy,
-            scored.GetColumn<float[]>("RectifiedImage").ToArray(), scored.GetColumn<float[]>(options.ThetaColumnName).ToArray());
+        var stn = model.OfType<StnClassifyTransformer>().Single();
+        return (ml.MulticlassClassification.Evaluate(scored).MicroAccuracy, scored.GetColumn<float[]>("RectifiedImage").ToArray(),
+            stn.OutputHeight, scored.GetColumn<float[]>(options.ThetaColumnName).ToArray());
     }
 
     /// <summary>
-    /// Mean over classes of the spread of the ink's centroid, in pixels. Within a class, because the warp may settle on
-    /// any fixed pose per class, and a warp that also undoes size enlarges the offset between a class's ink centroid and
-    /// the pose it settles on, which differs from class to class.
+    /// Mean over classes of the spread of the ink's centroid, in pixels of the canvas (a rectified image smaller than
+    /// the canvas counts its pixels at the canvas's scale, so that the ratio does not credit the smaller image). Within a
+    /// class, because the warp may settle on any fixed pose per class, and a warp that also undoes size enlarges the
+    /// offset between a class's ink centroid and the pose it settles on, which differs from class to class.
     /// </summary>
-    private static double CentroidSpread(IReadOnlyList<float[]> images, int[] labels) =>
+    private static double CentroidSpread(IReadOnlyList<float[]> images, int side, int[] labels) =>
         labels.Distinct().Average(cls =>
         {
             var centroids = Enumerable.Range(0, images.Count).Where(i => labels[i] == cls)
-                .Select(i => ImageStatistics.Centroid(images[i], Canvas, Canvas)).ToList();
+                .Select(i => ImageStatistics.Centroid(images[i], side, side)).ToList();
             double x = ImageStatistics.Spread(centroids.Select(c => c.X).ToList());
             double y = ImageStatistics.Spread(centroids.Select(c => c.Y).ToList());
-            return Math.Sqrt((x * x + y * y) / 2);
+            return Math.Sqrt((x * x + y * y) / 2) * Canvas / side;
         });
 
     /// <summary>
