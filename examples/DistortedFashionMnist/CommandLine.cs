@@ -71,7 +71,7 @@ internal sealed record CommandLine(string Data, int Train, int Validation, int T
             Path.GetFullPath(Text("output", "output")),
             Number("seed", 1, 0),
             Text("data-dir", Stn.Datasets.FashionMnist.DefaultDirectory),
-            Rate("stn-lr", 3e-4f),
+            Rate("stn-lr", new Microsoft.ML.Stn.StnClassifyOptions().LearningRate),
             Rate("localisation-lr", 1e-3f),
             Number("seeds", 1, 1),
             models,

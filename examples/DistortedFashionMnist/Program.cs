@@ -127,7 +127,18 @@ BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
     Console.WriteLine("ML.NET's EvaluateObjectDetection prints the next two lines itself (STN box, then whole image):");
     return new BoxResult(predicted, BoxMetrics.Evaluate(predicted, truth), BoxMetrics.Evaluate(whole, truth),
         DetectionMetrics.Evaluate(ml, truth, labels, predicted, predictedLabels, confidences),
-        DetectionMetrics.Evaluate(ml, truth, labels, whole, predictedLabels, confidences));
+        DetectionMetrics.Evaluate(ml, truth, labels, whole, predictedLabels, confidences),
+        BoxMetrics.Evaluate(ObjectBoxesAlone(test), truth));
+}
+
+// The box that Attention's moment normalisation starts from, read off each test image before any learning.
+List<Box> ObjectBoxesAlone(LabelledImages test)
+{
+    using var scope = TorchSharp.torch.NewDisposeScope();
+    var images = TorchSharp.torch.tensor(test.Pixels.AsSpan(0, options.Test * test.ImageLength).ToArray(), [options.Test, test.Channels, canvas, canvas]);
+    var theta = MomentNormalisation.StartTheta(images, TransformKind.Attention, alignCorners: false, MomentView.ObjectBox);
+    var boxes = BoundingBox.FromTheta(theta, canvas, canvas, canvas, canvas, alignCorners: false).data<float>().ToArray();
+    return Enumerable.Range(0, options.Test).Select(i => Box.FromColumn(boxes.AsSpan(4 * i, 4))).ToList();
 }
 
 // The classifier without the transformer on other images of the same garments: the pool's first rows train, the rest validate.
@@ -173,8 +184,8 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
     var trainingTime = clock.Elapsed;
     var scored = model.Transform(testView);
     var metrics = ml.MulticlassClassification.Evaluate(scored, labelColumnName: "Label", scoreColumnName: "Score");
-    return new TrainedModel(label, model, model.OfType<StnClassifyTransformer>().Single(), scored, metrics, trainingTime,
-        stnOptions.OutputHeight ?? canvas, stnOptions.OutputWidth ?? canvas);
+    var transformer = model.OfType<StnClassifyTransformer>().Single();
+    return new TrainedModel(label, model, transformer, scored, metrics, trainingTime, transformer.OutputHeight, transformer.OutputWidth);
 }
 
 void PrintSeed(SeedResult r)
@@ -199,7 +210,10 @@ void PrintSeed(SeedResult r)
                           $"{b.Stn.SideRatio,12:F2}{b.Stn.CentreError,14:F2}");
         Console.WriteLine($"  {"whole image (reference)",-28}{b.WholeImage.HitRate,10:P1}{b.WholeImage.MeanIoU,10:F3}" +
                           $"{b.WholeImageMap.Map50,8:F3}{b.WholeImageMap.Map50To95,10:F3}{b.WholeImage.SideRatio,12:F2}{b.WholeImage.CentreError,14:F2}");
-        Console.WriteLine("  (side ratio: median √(box area / true area); centre error: median centre distance / √(true area))");
+        Console.WriteLine($"  {"object's box alone",-28}{b.ObjectBoxAlone.HitRate,10:P1}{b.ObjectBoxAlone.MeanIoU,10:F3}{"",8}{"",10}" +
+                          $"{b.ObjectBoxAlone.SideRatio,12:F2}{b.ObjectBoxAlone.CentreError,14:F2}");
+        Console.WriteLine("  (side ratio: median √(box area / true area); centre error: median centre distance / √(true area); the object's box alone:");
+        Console.WriteLine("  the box that Attention's moment normalisation starts from, read off the test images before any learning)");
     }
 
     if (r.Pose is null)
@@ -254,6 +268,7 @@ void PrintSummary(IReadOnlyList<SeedResult> all)
     Row("STN box centre error", r => r.Boxes?.Stn.CentreError, "F2");
     Row("whole-image hit rate %", r => 100 * r.Boxes?.WholeImage.HitRate, "F2");
     Row("whole-image mean IoU", r => r.Boxes?.WholeImage.MeanIoU, "F3");
+    Row("object's box alone hit rate %", r => 100 * r.Boxes?.ObjectBoxAlone.HitRate, "F2");
     Row("rotation left", r => r.MeanPose?.RotationLeft, "F3");
     Row("size spread left", r => r.MeanPose?.Size, "F3");
     Row("size left by the extent alone", r => r.ViewsAlone?.InkExtent.Size, "F3");
@@ -334,7 +349,7 @@ internal sealed record TrainedModel(
     TimeSpan TrainingTime, int OutputHeight, int OutputWidth);
 
 internal sealed record BoxResult(IReadOnlyList<Box> Predicted, BoxScores Stn, BoxScores WholeImage,
-    (double Map50, double Map50To95) StnMap, (double Map50, double Map50To95) WholeImageMap);
+    (double Map50, double Map50To95) StnMap, (double Map50, double Map50To95) WholeImageMap, BoxScores ObjectBoxAlone);
 
 /// <summary>The pose left by each of the moments' starting views on its own, without the localisation net's corrections.</summary>
 internal sealed record ViewsAlone(PoseRatios InkExtent, PoseRatios RadiusOfGyration);
