@@ -299,6 +299,30 @@ public sealed class WarpRecipeTests
             "the stored view");
     }
 
+    /// <summary>
+    /// Attention with moment normalisation trains without the alignment loss by default (its start, the object's box,
+    /// already frames each object): the default trains the same model as an explicit 0, and the weight of 2 that the
+    /// other kinds get by default trains another.
+    /// </summary>
+    [TestMethod]
+    public void AttentionFromTheObjectsBoxTrainsWithoutTheAlignmentLoss()
+    {
+        float[][] Theta(float? alignmentWeight)
+        {
+            var options = TrainedModel.Options();
+            options.Epochs = 1;
+            options.Transform = TransformKind.Attention;
+            options.AlignmentWeight = alignmentWeight;
+            var (ml, model, test) = TrainedModel.Train(options);
+            return TrainedModel.Vectors(model.Transform(GlyphData.View(ml, test)), "Theta");
+        }
+
+        var byDefault = Theta(null);
+        TrainedModel.AssertSame(Theta(0f), byDefault, 0, "θ with the default and with AlignmentWeight 0");
+        Assert.IsTrue(Theta(2f).Zip(byDefault).Any(p => p.First.Zip(p.Second).Any(v => Math.Abs(v.First - v.Second) > 1e-4f)),
+            "the alignment loss changes the warp");
+    }
+
     private static float[][] AssertOnnxScoresLikeTorchSharp(StnClassifyOptions options)
     {
         var (ml, model, test) = TrainedModel.Train(options);

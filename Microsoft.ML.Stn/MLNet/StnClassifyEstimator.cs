@@ -125,12 +125,12 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
     }
 
     private static float ResolvedAlignmentWeight(StnClassifyOptions o) =>
-        o.AlignmentWeight ?? (o.TransformerCount == 1 ? Defaults.AlignmentWeight : 0f);
+        o.AlignmentWeight ?? (o.TransformerCount == 1 && ResolvedMomentView(o) != MomentView.ObjectBox ? Defaults.AlignmentWeight : 0f);
 
     private static StnArchitecture Architecture(StnClassifyOptions o, int classCount)
     {
         var (outputHeight, outputWidth) = ResolvedOutputSize(o);
-        var view = !Framed(o) ? MomentView.None : o.Transform == TransformKind.Attention ? MomentView.ObjectBox : MomentView.InkExtent;
+        var view = ResolvedMomentView(o);
         // Every look of a framed input reads a view, which needs no more pixels than the rectified image shows (but
         // at least what the localisation net takes); without a frame the first look is the input itself.
         int? viewHeight = view == MomentView.None ? null : Math.Min(o.ImageHeight, Math.Max(outputHeight, LocalisationNet.MinimumInputSize));
@@ -142,6 +142,10 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
 
     /// <summary>Whether a moment view frames the object before the localisation net looks.</summary>
     private static bool Framed(StnClassifyOptions o) => o.UseSpatialTransformer && ResolvedMomentNormalisation(o);
+
+    /// <summary>The view a framed input starts from: the object's box for Attention, the kind for boxes; else the ink's extent.</summary>
+    private static MomentView ResolvedMomentView(StnClassifyOptions o) =>
+        !Framed(o) ? MomentView.None : o.Transform == TransformKind.Attention ? MomentView.ObjectBox : MomentView.InkExtent;
 
     private static (int Height, int Width) ResolvedOutputSize(StnClassifyOptions o)
     {
