@@ -33,8 +33,8 @@ public sealed class OutputColumnTests
 
         Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 6), schema["Theta"].Type);
         Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 4), schema["BoundingBox"].Type);
-        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, TrainedModel.Canvas * TrainedModel.Canvas),
-            schema[TrainedModel.RectifiedColumn].Type);
+        var stn = TrainedModel.Transformer;
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, stn.OutputHeight * stn.OutputWidth), schema[TrainedModel.RectifiedColumn].Type);
     }
 
     [TestMethod]
@@ -90,12 +90,14 @@ public sealed class OutputColumnTests
         var warps = TrainedModel.Vectors(scored, "Theta");
         var rectified = TrainedModel.Vectors(scored, TrainedModel.RectifiedColumn);
         int size = TrainedModel.Canvas;
+        var stn = TrainedModel.Transformer;
         using var scope = global::TorchSharp.torch.NewDisposeScope();
         for (int i = 0; i < 5; i++)
         {
             var input = global::TorchSharp.torch.tensor(TrainedModel.TestImages.Image(i), new long[] { 1, 1, size, size });
             var theta = global::TorchSharp.torch.tensor(warps[i], new long[] { 1, 2, 3 });
-            var warped = global::Microsoft.ML.Stn.Network.SpatialTransformer.Warp(input, theta, size, size).flatten().data<float>().ToArray();
+            var warped = global::Microsoft.ML.Stn.Network.SpatialTransformer.Warp(input, theta, stn.OutputHeight, stn.OutputWidth).flatten().data<float>().ToArray();
+            Assert.HasCount(warped.Length, rectified[i], $"row {i}: the rectified image's size");
             for (int p = 0; p < warped.Length; p++)
                 Assert.AreEqual(warped[p], rectified[i][p], 1e-2, $"row {i} pixel {p}: applying the Warp column by hand must give the rectified image");
         }
