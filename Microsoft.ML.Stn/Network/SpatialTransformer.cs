@@ -233,7 +233,7 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         return WarpUnchecked(input, theta);
     }
 
-    /// <summary>A regressed correction as it is composed: scale kept for the <see cref="MomentView.InkExtent"/> view.</summary>
+    /// <summary>A regressed correction as it is composed: scale kept for the <see cref="MomentView.InkExtent"/> and <see cref="MomentView.ObjectBox"/> views.</summary>
     private Tensor Correction(Tensor regressed) =>
         MomentView is MomentView.InkExtent or MomentView.ObjectBox ? MomentNormalisation.KeepScale(regressed) : regressed;
 

@@ -235,7 +235,7 @@ internal static class StnOnnxExport
         var xsRow = g.Reshape("moments.xs_row", xs, 1, 1, a.Width);
         var ysColumn = g.Reshape("moments.ys_column", ys, 1, a.Height, 1);
 
-        string viewX, viewY, halfSide, halfHeight;
+        string viewX, viewY, halfWidth, halfHeight;
         var half = g.Float("moments.half", 0.5f);
         string Ink() => g.Op("GreaterOrEqual", "moments.ink", mass,
             g.Mul("moments.ink_threshold", Reduce("ReduceMax", "moments.brightest", mass, true, 1, 2), g.Float("moments.ink_fraction", MomentNormalisation.InkFraction)));
@@ -250,7 +250,7 @@ internal static class StnOnnxExport
             var (left, right) = Extent("moments.x_extent", ink, g.Op("Expand", "moments.xs_plane", xsRow, shape));
             var (top, bottom) = Extent("moments.y_extent", ink, g.Op("Expand", "moments.ys_plane", ysColumn, shape));
             var margin = g.Float("moments.view_margin", MomentNormalisation.ViewMargin / 2);
-            halfSide = g.Mul("moments.half_width", g.Sub("moments.width", right, left), margin);
+            halfWidth = g.Mul("moments.half_width", g.Sub("moments.width", right, left), margin);
             halfHeight = g.Mul("moments.half_height", g.Sub("moments.height", bottom, top), margin);
             var centre = ConstantLike(g, "moments.centre", total, 0f);
             viewX = g.Op("Where", "moments.view_x", hasMass, g.Mul("moments.box_x", g.Add("moments.x_sum", left, right), half), centre);
@@ -268,10 +268,10 @@ internal static class StnOnnxExport
             var weightedY = g.Mul("moments.weighted_dy", mass, dy);
             var varianceX = Mean("moments.variance_x", g.Mul("moments.xx", weightedX, dx), 1, 2);
             var varianceY = Mean("moments.variance_y", g.Mul("moments.yy", weightedY, dy), 1, 2);
-            (viewX, viewY, halfSide) = a.MomentView == MomentView.RadiusOfGyration
+            (viewX, viewY, halfWidth) = a.MomentView == MomentView.RadiusOfGyration
                 ? (centreX, centreY, GyrationHalfSide(varianceX, varianceY))
                 : ExtentView(centreX, centreY, varianceX, varianceY, dx, dy, Mean("moments.covariance", g.Mul("moments.xy", weightedX, dy), 1, 2));
-            halfHeight = halfSide;
+            halfHeight = halfWidth;
         }
 
         string GyrationHalfSide(string varianceX, string varianceY)
@@ -320,8 +320,8 @@ internal static class StnOnnxExport
 
         // Every entry as a column [N, 1], so that one Concat lays out the rows of θ.
         string Column(string name, string values) => g.Unsqueeze(name, values, 1);
-        var sx = Column("moments.sx", Scale("moments.scale_x", halfSide));
-        var sy = halfHeight == halfSide ? sx : Column("moments.sy", Scale("moments.scale_y", halfHeight));
+        var sx = Column("moments.sx", Scale("moments.scale_x", halfWidth));
+        var sy = Column("moments.sy", Scale("moments.scale_y", halfHeight));
         var z = Column("moments.z", ConstantLike(g, "moments.zeros", total, 0f));
         var x = Column("moments.x", viewX);
         var y = Column("moments.y", viewY);

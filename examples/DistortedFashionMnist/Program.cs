@@ -78,8 +78,11 @@ SeedResult RunSeed(int seed, bool first)
 
     SortedDictionary<int, PoseRatios>? pose = null;
     BoxResult? boxes = null;
+    ViewsAlone? viewsAlone = null;
     if (stn is not null)
     {
+        // The test images as one tensor, for the views read off them before any learning.
+        using var images = TorchSharp.torch.tensor(test.Pixels.AsSpan(0, options.Test * test.ImageLength).ToArray(), [options.Test, test.Channels, canvas, canvas]);
         // Translation alone leaves no rotation or size to undo, so the pose figures are for the RTS set only. They read
         // θ as one 2×3 matrix, and the box metrics one box per image: --stn options with another θ (a projective or
         // thin-plate-spline warp, several transformers) train and score, but go without them.
@@ -89,23 +92,23 @@ SeedResult RunSeed(int seed, bool first)
         if (!data.Cluttered && oneAffineWarp)
             pose = PoseFigures.PerClass(test.Distortions[..options.Test], test.Labels[..options.Test], thetas, canvas, canvas);
         if (transformers == 1)
-            boxes = ScoreBoxes(ml, stn, test);
+            boxes = ScoreBoxes(ml, stn, test, images);
         if (!oneAffineWarp || boxes is null)
             Console.WriteLine($"Seed {seed}: no pose figures{(boxes is null ? " or box metrics" : "")} for θ of {thetas[0].Length} values " +
                               $"from {transformers} transformer(s); they need one 2×3 θ per image.");
         if (first)
             WritePictures(ml, stn, baseline, trainView, test, boxes?.Predicted);
+        // How far reading the pose off the ink goes before any learning: the objects' own shapes vary within a class.
+        if (pose is not null)
+            viewsAlone = ViewsAloneOn(test, images);
     }
 
-    // How far reading the pose off the ink goes before any learning: the objects' own shapes vary within a class.
-    var viewsAlone = pose is null ? null : ViewsAloneOn(test);
     return new SeedResult(seed, stn, baseline, oracle, perfect, pose, viewsAlone, boxes);
 }
 
-ViewsAlone ViewsAloneOn(LabelledImages test)
+ViewsAlone ViewsAloneOn(LabelledImages test, TorchSharp.torch.Tensor images)
 {
     using var scope = TorchSharp.torch.NewDisposeScope();
-    var images = TorchSharp.torch.tensor(test.Pixels.AsSpan(0, options.Test * test.ImageLength).ToArray(), [options.Test, test.Channels, canvas, canvas]);
     PoseRatios Left(MomentView view)
     {
         var theta = MomentNormalisation.StartTheta(images, TransformKind.Affine, alignCorners: false, view).reshape(options.Test, 6).data<float>().ToArray();
@@ -116,7 +119,7 @@ ViewsAlone ViewsAloneOn(LabelledImages test)
     return new ViewsAlone(Left(MomentView.InkExtent), Left(MomentView.RadiusOfGyration));
 }
 
-BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
+BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test, TorchSharp.torch.Tensor images)
 {
     var truth = test.Boxes[..options.Test];
     var predicted = stn.Scored.GetColumn<float[]>(new StnClassifyOptions().BoundingBoxColumnName!).Select(v => Box.FromColumn(v)).ToList();
@@ -128,14 +131,13 @@ BoxResult ScoreBoxes(MLContext ml, TrainedModel stn, LabelledImages test)
     return new BoxResult(predicted, BoxMetrics.Evaluate(predicted, truth), BoxMetrics.Evaluate(whole, truth),
         DetectionMetrics.Evaluate(ml, truth, labels, predicted, predictedLabels, confidences),
         DetectionMetrics.Evaluate(ml, truth, labels, whole, predictedLabels, confidences),
-        BoxMetrics.Evaluate(ObjectBoxesAlone(test), truth));
+        BoxMetrics.Evaluate(ObjectBoxesAlone(images), truth));
 }
 
 // The box that Attention's moment normalisation starts from, read off each test image before any learning.
-List<Box> ObjectBoxesAlone(LabelledImages test)
+List<Box> ObjectBoxesAlone(TorchSharp.torch.Tensor images)
 {
     using var scope = TorchSharp.torch.NewDisposeScope();
-    var images = TorchSharp.torch.tensor(test.Pixels.AsSpan(0, options.Test * test.ImageLength).ToArray(), [options.Test, test.Channels, canvas, canvas]);
     var theta = MomentNormalisation.StartTheta(images, TransformKind.Attention, alignCorners: false, MomentView.ObjectBox);
     var boxes = BoundingBox.FromTheta(theta, canvas, canvas, canvas, canvas, alignCorners: false).data<float>().ToArray();
     return Enumerable.Range(0, options.Test).Select(i => Box.FromColumn(boxes.AsSpan(4 * i, 4))).ToList();
@@ -184,8 +186,7 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
     var trainingTime = clock.Elapsed;
     var scored = model.Transform(testView);
     var metrics = ml.MulticlassClassification.Evaluate(scored, labelColumnName: "Label", scoreColumnName: "Score");
-    var transformer = model.OfType<StnClassifyTransformer>().Single();
-    return new TrainedModel(label, model, transformer, scored, metrics, trainingTime, transformer.OutputHeight, transformer.OutputWidth);
+    return new TrainedModel(label, model, model.OfType<StnClassifyTransformer>().Single(), scored, metrics, trainingTime);
 }
 
 void PrintSeed(SeedResult r)
@@ -289,11 +290,11 @@ void WritePictures(MLContext ml, TrainedModel stn, TrainedModel? baseline, IData
     const int Shown = 40;
     var inputs = stn.Scored.GetColumn<float[]>("Features").Take(Shown).ToList();
     // With several transformers the rectified image holds one channel per transformer; the sheet shows the first.
-    int rectifiedLength = stn.OutputHeight * stn.OutputWidth;
+    int rectifiedLength = stn.Stn.OutputHeight * stn.Stn.OutputWidth;
     bool several = TransformerCount(stn) > 1;
     var rectified = stn.Scored.GetColumn<float[]>("RectifiedImage").Take(Shown).Select(r => r[..rectifiedLength]).ToList();
     var sheetPath = Path.Combine(options.Output, "rectified.png");
-    Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, canvas, b, stn.OutputHeight)).ToList(), columns: 8, scale: 3,
+    Png.WriteContactSheet(sheetPath, inputs.Zip(rectified, (a, b) => (a, canvas, b, stn.Stn.OutputHeight)).ToList(), columns: 8, scale: 3,
         boxes: predicted is null ? null : Enumerable.Range(0, inputs.Count).Select(i => (test.Boxes[i], predicted[i])).ToList());
     Console.WriteLine($"Test inputs{(predicted is null ? "" : " with the true (green) and STN (red) boxes")}, left, and STN rectified images" +
                       $"{(several ? " (the first transformer's)" : "")}, right: {sheetPath}");
@@ -346,7 +347,7 @@ static IReadOnlyList<double> History(TrainedModel run, Func<StnTrainingProgress,
 
 internal sealed record TrainedModel(
     string Name, ITransformer Model, StnClassifyTransformer Stn, IDataView Scored, MulticlassClassificationMetrics Metrics,
-    TimeSpan TrainingTime, int OutputHeight, int OutputWidth);
+    TimeSpan TrainingTime);
 
 internal sealed record BoxResult(IReadOnlyList<Box> Predicted, BoxScores Stn, BoxScores WholeImage,
     (double Map50, double Map50To95) StnMap, (double Map50, double Map50To95) WholeImageMap, BoxScores ObjectBoxAlone);
