@@ -138,6 +138,23 @@ public sealed class TrainingTests
         Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2/2") && m.Contains("learning rate 0.0001")));
     }
 
+    [TestMethod]
+    [DataRow(null, "0.0005", DisplayName = "default: half a cosine")]
+    [DataRow(LearningRateSchedule.Constant, "0.001", DisplayName = "Constant")]
+    public void DefaultScheduleAnnealsAlongACosine(LearningRateSchedule? schedule, string secondEpochRate)
+    {
+        var ml = new MLContext(4);
+        var options = Quick();
+        options.Epochs = 2;
+        if (schedule is { } chosen)
+            options.LearningRateSchedule = chosen;
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        Fit(ml, GlyphData.View(ml, GlyphData.Images(64, seed: 4)), options);
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 1/2") && m.EndsWith("learning rate 0.001", StringComparison.Ordinal)));
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2/2") && m.EndsWith($"learning rate {secondEpochRate}", StringComparison.Ordinal)));
+    }
+
     /// <summary>How far θ moved from the identity (largest entry difference) after one epoch on 128 glyphs.</summary>
     private static double WarpMovement(Action<StnClassifyOptions> configure)
     {

@@ -31,7 +31,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         public const float LearningRate = 1e-3f;
         public const StnOptimizer Optimizer = StnOptimizer.Adam;
         public const float Momentum = 0.9f;
-        public const LearningRateSchedule LearningRateSchedule = Stn.LearningRateSchedule.Constant;
+        public const LearningRateSchedule LearningRateSchedule = Stn.LearningRateSchedule.Cosine;
         public const int LearningRateStepEpochs = 5;
         public const float LearningRateDecay = 0.1f;
         public const int ScoringBatchSize = 256;

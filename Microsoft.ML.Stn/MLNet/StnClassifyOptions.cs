@@ -213,7 +213,12 @@ public sealed class StnClassifyOptions
     /// <summary>L2 weight decay. Default 0.</summary>
     public float WeightDecay { get; set; }
 
-    /// <summary>Learning-rate schedule. Default <see cref="LearningRateSchedule.Constant"/>.</summary>
+    /// <summary>
+    /// Learning-rate schedule. Default <see cref="LearningRateSchedule.Cosine"/>: the falling rate lets the warp and the
+    /// classifier settle together in the last epochs (README: on distorted Fashion-MNIST it narrowed the gap to a
+    /// classifier on undistorted images from 3.2 to 2.5 points). <see cref="LearningRateSchedule.Constant"/> keeps the
+    /// fixed rate that earlier versions trained at.
+    /// </summary>
     public LearningRateSchedule LearningRateSchedule { get; set; } = StnClassifyEstimator.Defaults.LearningRateSchedule;
 
     /// <summary>Epochs between decays for <see cref="LearningRateSchedule.Step"/>. Default 5.</summary>
