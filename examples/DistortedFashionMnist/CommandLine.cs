@@ -1,17 +1,20 @@
 using System.Globalization;
+using Microsoft.ML.Stn;
 
 namespace DistortedFashionMnist;
 
 /// <summary>The run's settings, from <c>--name value</c> pairs.</summary>
 internal sealed record CommandLine(string Data, int Train, int Validation, int Test, int Epochs, string Output, int Seed, string DataDirectory,
-    float StnLearningRate, float LocalisationLearningRate, int Seeds, IReadOnlySet<string> Models, string StnSettings, int? Threads)
+    float StnLearningRate, float LocalisationLearningRate, LearningRateSchedule Schedule, int Seeds, IReadOnlySet<string> Models,
+    string StnSettings, int? Threads)
 {
     public const string Usage =
         "Usage: DistortedFashionMnist [--data rts|cluttered] [--train N] [--validation N] [--test N] [--epochs N] [--output DIR]\n" +
         "       [--seed N] [--data-dir DIR]\n" +
-        "       [--stn-lr RATE] [--localisation-lr RATE] [--seeds N] [--models stn,cnn,oracle,perfect] [--stn Option=Value,...] [--threads N]\n" +
+        "       [--stn-lr RATE] [--localisation-lr RATE] [--schedule constant|step|cosine] [--seeds N] [--models stn,cnn,oracle,perfect] [--stn Option=Value,...] [--threads N]\n" +
         "  --data        rts: rotated, scaled and shifted on 42×42 (default); cluttered: translated on 60×60 with 6×6 clutter\n" +
         "  --data-dir    folder of the Fashion-MNIST IDX files (generated glyphs when they are not there)\n" +
+        "  --schedule    every model's learning-rate schedule (default: the library's)\n" +
         "  --seeds N     runs seeds seed … seed+N−1 (data distortion and training) and prints mean and spread over them\n" +
         "  --models      which of the four models to train (default all); perfect: the CNN on the distorted images warped back\n" +
         "                by their exact inverse\n" +
@@ -62,6 +65,10 @@ internal sealed record CommandLine(string Data, int Train, int Validation, int T
         var data = Text("data", "rts");
         if (!DataSets.Contains(data))
             throw new ArgumentException($"--data takes rts or cluttered, got '{data}' (the Fashion-MNIST folder is --data-dir).\n{Usage}");
+        var defaults = new StnClassifyOptions();
+        var scheduleText = Text("schedule", defaults.LearningRateSchedule.ToString());
+        if (!Enum.TryParse<LearningRateSchedule>(scheduleText, ignoreCase: true, out var schedule) || !Enum.IsDefined(schedule))
+            throw new ArgumentException($"--schedule takes {string.Join(", ", Enum.GetNames<LearningRateSchedule>())}, got '{scheduleText}'.\n{Usage}");
         var result = new CommandLine(
             data,
             train,
@@ -71,8 +78,9 @@ internal sealed record CommandLine(string Data, int Train, int Validation, int T
             Path.GetFullPath(Text("output", "output")),
             Number("seed", 1, 0),
             Text("data-dir", Stn.Datasets.FashionMnist.DefaultDirectory),
-            Rate("stn-lr", new Microsoft.ML.Stn.StnClassifyOptions().LearningRate),
+            Rate("stn-lr", defaults.LearningRate),
             Rate("localisation-lr", 1e-3f),
+            schedule,
             Number("seeds", 1, 1),
             models,
             Text("stn", ""),

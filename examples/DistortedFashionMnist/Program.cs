@@ -168,6 +168,7 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
         // The baselines keep Adam's usual rate; the STN's classifier and localisation net have their own.
         LearningRate = useSpatialTransformer ? options.StnLearningRate : 1e-3f,
         LocalisationLearningRate = options.LocalisationLearningRate,
+        LearningRateSchedule = options.Schedule,
         UseSpatialTransformer = useSpatialTransformer,
         ValidationData = keyedValidation,
         RectifiedImageColumnName = useSpatialTransformer ? "RectifiedImage" : null,
@@ -193,7 +194,8 @@ void PrintSeed(SeedResult r)
 {
     Console.WriteLine();
     Console.WriteLine($"Seed {r.Seed}, test set: {options.Test} images, {options.Epochs} epochs each, batch {BatchSize}{(stnBatchSize != BatchSize ? $" (STN {stnBatchSize})" : "")}, Adam learning rates: " +
-                      $"CNN, oracle and perfect warp 0.001, STN classifier {options.StnLearningRate:G3}, localisation net {options.LocalisationLearningRate:G3}");
+                      $"CNN, oracle and perfect warp 0.001, STN classifier {options.StnLearningRate:G3}, localisation net {options.LocalisationLearningRate:G3}, " +
+                      $"schedule {options.Schedule}");
     Console.WriteLine($"{"Model",-26}{"Accuracy",10}{"Macro acc",11}{"Log-loss",10}{"Train time",12}");
     foreach (var run in new[] { r.Stn, r.Baseline, r.Oracle, r.Perfect })
     {
