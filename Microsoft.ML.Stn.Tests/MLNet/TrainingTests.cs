@@ -125,15 +125,12 @@ public sealed class TrainingTests
     [TestMethod]
     public void LearningRateScheduleAndSgdTrain()
     {
-        var ml = new MLContext(4);
-        var options = Quick();
-        options.Epochs = 2;
-        options.Optimizer = StnOptimizer.Sgd;
-        options.LearningRateSchedule = LearningRateSchedule.Step;
-        options.LearningRateStepEpochs = 1;
-        var messages = new List<string>();
-        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
-        Fit(ml, GlyphData.View(ml, GlyphData.Images(64, seed: 4)), options);
+        var messages = TwoEpochLog(options =>
+        {
+            options.Optimizer = StnOptimizer.Sgd;
+            options.LearningRateSchedule = LearningRateSchedule.Step;
+            options.LearningRateStepEpochs = 1;
+        });
         Assert.IsTrue(messages.Any(m => m.Contains("Epoch 1/2") && m.Contains("learning rate 0.001")));
         Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2/2") && m.Contains("learning rate 0.0001")));
     }
@@ -143,16 +140,26 @@ public sealed class TrainingTests
     [DataRow(LearningRateSchedule.Constant, "0.001", DisplayName = "Constant")]
     public void DefaultScheduleAnnealsAlongACosine(LearningRateSchedule? schedule, string secondEpochRate)
     {
+        var messages = TwoEpochLog(options =>
+        {
+            if (schedule is { } chosen)
+                options.LearningRateSchedule = chosen;
+        });
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 1/2") && m.EndsWith("learning rate 0.001", StringComparison.Ordinal)));
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2/2") && m.EndsWith($"learning rate {secondEpochRate}", StringComparison.Ordinal)));
+    }
+
+    /// <summary>The log of two quick epochs on 64 glyphs, with <paramref name="configure"/> applied to the options.</summary>
+    private static List<string> TwoEpochLog(Action<StnClassifyOptions> configure)
+    {
         var ml = new MLContext(4);
         var options = Quick();
         options.Epochs = 2;
-        if (schedule is { } chosen)
-            options.LearningRateSchedule = chosen;
+        configure(options);
         var messages = new List<string>();
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         Fit(ml, GlyphData.View(ml, GlyphData.Images(64, seed: 4)), options);
-        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 1/2") && m.EndsWith("learning rate 0.001", StringComparison.Ordinal)));
-        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2/2") && m.EndsWith($"learning rate {secondEpochRate}", StringComparison.Ordinal)));
+        return messages;
     }
 
     /// <summary>How far θ moved from the identity (largest entry difference) after one epoch on 128 glyphs.</summary>

@@ -133,8 +133,8 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         var view = ResolvedMomentView(o);
         // Every look of a framed input reads a view, which needs no more pixels than the rectified image shows (but
         // at least what the localisation net takes); without a frame the first look is the input itself.
-        int? viewHeight = view == MomentView.None ? null : Math.Min(o.ImageHeight, Math.Max(outputHeight, LocalisationNet.MinimumInputSize));
-        int? viewWidth = view == MomentView.None ? null : Math.Min(o.ImageWidth, Math.Max(outputWidth, LocalisationNet.MinimumInputSize));
+        int? ViewSide(int input, int output) => view == MomentView.None ? null : Math.Min(input, Math.Max(output, LocalisationNet.MinimumInputSize));
+        int? viewHeight = ViewSide(o.ImageHeight, outputHeight), viewWidth = ViewSide(o.ImageWidth, outputWidth);
         return new(o.Channels, o.ImageHeight, o.ImageWidth, outputHeight, outputWidth, classCount,
             o.Transform, o.Sampling, o.Padding, o.AlignCorners, o.UseSpatialTransformer, o.ControlPointGridSize, o.TransformerCount,
             ResolvedRefinementSteps(o), o.LocalisationWidth, o.LocalisationBatchNorm, o.ClassifierBatchNorm, view, viewHeight, viewWidth);

@@ -142,6 +142,9 @@ public static class MomentNormalisation
         return stack(entries, 1).view(-1, rows, 3).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Whether the view sets the scale, so that every correction composed with it keeps it (<see cref="KeepScale"/>).</summary>
+    internal static bool FixesScale(MomentView view) => view is MomentView.InkExtent or MomentView.ObjectBox;
+
     /// <summary>
     /// A correction that keeps the view's scale: its 2×2 part divided by the square root of its absolute determinant, so
     /// that it turns, shears and shifts but neither grows nor shrinks what the view frames. Differentiable.

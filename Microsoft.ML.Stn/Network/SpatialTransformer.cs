@@ -235,7 +235,7 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
 
     /// <summary>A regressed correction as it is composed: scale kept for the <see cref="MomentView.InkExtent"/> and <see cref="MomentView.ObjectBox"/> views.</summary>
     private Tensor Correction(Tensor regressed) =>
-        MomentView is MomentView.InkExtent or MomentView.ObjectBox ? MomentNormalisation.KeepScale(regressed) : regressed;
+        MomentNormalisation.FixesScale(MomentView) ? MomentNormalisation.KeepScale(regressed) : regressed;
 
     /// <summary>
     /// θ ∘ Δ: the θ that reads the input where Δ reads the view that θ produced. Both are [N, 2, 3] or [N, 3, 3].

@@ -364,7 +364,7 @@ internal static class StnOnnxExport
     /// <summary>A regressed correction as <see cref="SpatialTransformer"/> composes it (see <see cref="MomentNormalisation.KeepScale"/>).</summary>
     private static string Correction(OnnxGraph g, StnArchitecture a, string correction)
     {
-        if (a.MomentView is not (MomentView.InkExtent or MomentView.ObjectBox))
+        if (!MomentNormalisation.FixesScale(a.MomentView))
             return correction;
         string Slice(string name, string x, long[] starts, long[] ends, long[] axes) =>
             g.Op("Slice", name, x, g.Longs(name + ".starts", starts), g.Longs(name + ".ends", ends), g.Longs(name + ".axes", axes));
