@@ -233,7 +233,7 @@ public sealed class SpatialTransformer : nn.Module<Tensor, (Tensor Theta, Tensor
         return WarpUnchecked(input, theta);
     }
 
-    /// <summary>A regressed correction as it is composed: scale kept for the <see cref="MomentView.InkExtent"/> and <see cref="MomentView.ObjectBox"/> views.</summary>
+    /// <summary>A regressed correction as it is composed: scale kept for the views that fix it (<see cref="MomentNormalisation.FixesScale"/>).</summary>
     private Tensor Correction(Tensor regressed) =>
         MomentNormalisation.FixesScale(MomentView) ? MomentNormalisation.KeepScale(regressed) : regressed;
 
