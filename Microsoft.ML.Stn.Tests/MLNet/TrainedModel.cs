@@ -1,5 +1,7 @@
+using System.Reflection;
 using Microsoft.ML.Data;
 using Stn.Datasets;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Tests.MLNet;
 
@@ -46,6 +48,24 @@ internal static class TrainedModel
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabelValue", "PredictedLabel"));
         var model = pipeline.Fit(GlyphData.View(ml, train));
         return (ml, model, GlyphData.Images(120, seed: 12));
+    }
+
+    /// <summary>
+    /// Sets the localisation head of <paramref name="model"/>'s StnClassify step to small random weights (seeded) and
+    /// <paramref name="bias"/>, so that θ is known to leave the identity and to vary from image to image. The network
+    /// is internal to the transformer; a test reaches it by reflection.
+    /// </summary>
+    public static void SetLocalisationHead(ITransformer model, float[] bias)
+    {
+        var transformer = ((IEnumerable<ITransformer>)model).OfType<StnClassifyTransformer>().Single();
+        var network = (nn.Module)typeof(StnClassifyTransformer)
+            .GetProperty("Network", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(transformer)!;
+        var head = network.named_parameters().Where(p => p.name.Contains("localisation.head.")).ToDictionary(p => p.name.Split('.')[^1], p => p.parameter);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator(17);
+        head["weight"].copy_(rand(head["weight"].shape, generator: generator).sub_(0.5).mul_(0.1));
+        head["bias"].copy_(tensor(bias));
     }
 
     /// <summary>All rows' values of a vector column, in order.</summary>

@@ -1,7 +1,6 @@
-using System.Reflection;
+using Microsoft.ML.Stn.Network;
 using Microsoft.ML.Stn.Tests.MLNet;
 using Stn.Datasets;
-using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Tests.Onnx;
 
@@ -58,6 +57,7 @@ public sealed class OnnxSamplerCoverageTests
     [DataRow(TransformKind.Attention)]
     [DataRow(TransformKind.Translation)]
     [DataRow(TransformKind.Projective)]
+    [DataRow(TransformKind.ThinPlateSpline)]
     public void EverySamplerSettingScoresLikeTorchSharp(TransformKind kind)
     {
         var failures = new List<string>();
@@ -94,7 +94,7 @@ public sealed class OnnxSamplerCoverageTests
         var test = View(ml, s_test.Value);
         var scored = model.Transform(test);
         var theta = TrainedModel.Vectors(scored, "Theta");
-        Assert.IsTrue(theta.Any(LeavesTheImage), $"{setting}: θ should send part of the grid outside the image");
+        Assert.IsTrue(theta.Any(t => LeavesTheImage(kind, t)), $"{setting}: θ should send part of the grid outside the image");
 
         var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, test), s_test.Value.Pixels, Channels * Side * Side, s_test.Value.Labels);
         double thetaError = MaxError(theta, OnnxRunner.Floats(onnx["Theta.output"]));
@@ -119,32 +119,23 @@ public sealed class OnnxSamplerCoverageTests
         return max;
     }
 
-    /// <summary>
-    /// Sets the localisation head to small random weights and a bias that rotates, scales, shifts or tilts the grid
-    /// partly out of the image. The network is internal to the transformer; a test reaches it by reflection.
-    /// </summary>
-    private static void MoveTheta(ITransformer model, TransformKind kind)
+    /// <summary>A bias that rotates, scales, shifts, tilts or bends the grid partly out of the image.</summary>
+    private static void MoveTheta(ITransformer model, TransformKind kind) => TrainedModel.SetLocalisationHead(model, kind switch
     {
-        var transformer = ((IEnumerable<ITransformer>)model).OfType<StnClassifyTransformer>().Single();
-        var network = (nn.Module)typeof(StnClassifyTransformer)
-            .GetProperty("Network", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(transformer)!;
-        var head = network.named_parameters().Where(p => p.name.Contains("localisation.head.")).ToDictionary(p => p.name.Split('.')[^1], p => p.parameter);
-        float[] bias = kind switch
-        {
-            TransformKind.Affine => [1.1f, 0.3f, 0.25f, -0.2f, 0.9f, -0.3f],
-            TransformKind.Similarity => [0.6f, 1.15f, 0.2f, -0.15f],
-            TransformKind.Attention => [1.2f, 0.25f, -0.2f],
-            TransformKind.Translation => [0.3f, -0.25f],
-            _ => [1.05f, 0.2f, 0.2f, -0.1f, 0.95f, 0.15f, 0.3f, -0.25f],
-        };
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var generator = new Generator(17);
-        head["weight"].copy_(rand(head["weight"].shape, generator: generator).sub_(0.5).mul_(0.1));
-        head["bias"].copy_(tensor(bias));
-    }
+        TransformKind.Affine => [1.1f, 0.3f, 0.25f, -0.2f, 0.9f, -0.3f],
+        TransformKind.Similarity => [0.6f, 1.15f, 0.2f, -0.15f],
+        TransformKind.Attention => [1.2f, 0.25f, -0.2f],
+        TransformKind.Translation => [0.3f, -0.25f],
+        TransformKind.ThinPlateSpline => [.. ThinPlateSplineGrid.IdentityTheta(ThinPlateSplineGrid.DefaultControlPointGridSize)
+            .Select((p, i) => 1.15f * p + (i % 2 == 0 ? 0.2f : -0.1f) + (i % 3 == 0 ? 0.1f : 0f))],
+        _ => [1.05f, 0.2f, 0.2f, -0.1f, 0.95f, 0.15f, 0.3f, -0.25f],
+    });
 
-    /// <summary>Whether a corner of the output grid maps outside [−1, 1] (ignoring the projective divide).</summary>
-    private static bool LeavesTheImage(float[] theta) =>
-        Math.Abs(theta[0]) + Math.Abs(theta[1]) + Math.Abs(theta[2]) > 1.02 || Math.Abs(theta[3]) + Math.Abs(theta[4]) + Math.Abs(theta[5]) > 1.02;
+    /// <summary>
+    /// Whether a corner of the output grid maps outside [−1, 1] (ignoring the projective divide), or for a thin-plate
+    /// spline whether a control point's target lies outside.
+    /// </summary>
+    private static bool LeavesTheImage(TransformKind kind, float[] theta) => kind == TransformKind.ThinPlateSpline
+        ? theta.Any(v => Math.Abs(v) > 1.02)
+        : Math.Abs(theta[0]) + Math.Abs(theta[1]) + Math.Abs(theta[2]) > 1.02 || Math.Abs(theta[3]) + Math.Abs(theta[4]) + Math.Abs(theta[5]) > 1.02;
 }

@@ -67,6 +67,9 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
     internal (SpatialTransformer? Transformer, ClassifierNet Classifier, float InputScale) Parts =>
         (_transformer, _classifier, _inputScale.item<float>());
 
+    /// <summary>The baseline's θ, one identity block per transformer, flattened as its forward pass outputs it.</summary>
+    internal float[] IdentityTheta => [.. _identity];
+
     /// <summary>The localisation net's parameters (none without a spatial transformer).</summary>
     public IEnumerable<Parameter> LocalisationParameters() =>
         _transformer?.Localisation.parameters() ?? Enumerable.Empty<Parameter>();

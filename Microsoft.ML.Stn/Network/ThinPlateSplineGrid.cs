@@ -35,6 +35,9 @@ public sealed class ThinPlateSplineGrid : IDisposable
     /// <summary>The smallest K: two points per side (the four corners) already leave one non-affine degree of freedom.</summary>
     public const int MinimumControlPointGridSize = 2;
 
+    /// <summary>Points sampled along each side of the output edge for <see cref="EnclosingBox"/>, corners included.</summary>
+    public const int BorderSamplesPerSide = 33;
+
     // (K² + 3) × K²: the first K² columns of L⁻¹, which take the targets to the spline's coefficients (w, a).
     private readonly Tensor _coefficients;
 
@@ -176,7 +179,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
     /// <param name="samplesPerSide">Points sampled along each side of the output edge, corners included; at least 2.</param>
     /// <returns>[N, 4]: left, top, right, bottom in normalised input coordinates (x right, y down).</returns>
     /// <exception cref="ArgumentException">θ has the wrong shape or <paramref name="samplesPerSide"/> is below 2.</exception>
-    public Tensor EnclosingBox(Tensor theta, int samplesPerSide = 33)
+    public Tensor EnclosingBox(Tensor theta, int samplesPerSide = BorderSamplesPerSide)
     {
         if (samplesPerSide < 2)
         {
@@ -188,6 +191,27 @@ public sealed class ThinPlateSplineGrid : IDisposable
         var low = mapped.amin(1);
         var high = mapped.amax(1);
         return cat([low, high], 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The control points p, (x, y) per point as <see cref="IdentityTheta"/> lays them out, in float32.</summary>
+    internal float[] ControlPoints32 => _sources32.data<float>().ToArray();
+
+    /// <summary>
+    /// The output grid as a linear function of the targets, in float32 as <see cref="Generate"/> computes it: the grid is
+    /// points + weights·(θ − p), with points [H′·W′, 2] (the identity grid) and weights M [H′·W′, K²].
+    /// </summary>
+    internal (float[] Points, float[] Weights) GridMap() =>
+        (_identityGrid32.data<float>().ToArray(), _gridWeights32.data<float>().ToArray());
+
+    /// <summary>
+    /// The points of <see cref="EnclosingBox"/>'s border (at its default sampling) as a linear function of the targets, in float32 as
+    /// <see cref="MapPoints"/> computes them: points [P, 2] and weights [P, K²].
+    /// </summary>
+    internal (float[] Points, float[] Weights) BorderMap()
+    {
+        using var scope = NewDisposeScope();
+        var points = tensor(OutputBorder(BorderSamplesPerSide), dtype: ScalarType.Float64).reshape(-1, 2);
+        return (points.to(ScalarType.Float32).data<float>().ToArray(), Evaluation(points).to(ScalarType.Float32).data<float>().ToArray());
     }
 
     /// <summary>Releases the precomputed matrices.</summary>

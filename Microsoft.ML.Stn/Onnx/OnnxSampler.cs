@@ -4,9 +4,10 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Stn.Onnx;
 
 /// <summary>
-/// The grid generator and the sampler as opset-12 operators: θ maps the constant target grid to source coordinates,
-/// which are unnormalised, padded and read with Gather, tap by tap, with the same formulas and in the same order
-/// as libtorch's <c>grid_sample</c> (bilinear, nearest) and our bicubic <see cref="Sampler"/>.
+/// The grid generator and the sampler as opset-12 operators: θ maps the constant target grid to source coordinates
+/// (a thin-plate spline's grid is the export's own), which are unnormalised, padded and read with Gather, tap by tap,
+/// with the same formulas and in the same order as libtorch's <c>grid_sample</c> (bilinear, nearest) and our bicubic
+/// <see cref="Sampler"/>.
 /// </summary>
 /// <remarks>
 /// ONNX's GridSample (opset 16) is out of reach inside ML.NET's converter, which is capped at opset 12. Composing
@@ -24,6 +25,16 @@ internal static class OnnxSampler
     /// <summary>The same, with another output size: a refinement step's view of the whole input is H×W.</summary>
     public static string Warp(OnnxGraph g, StnArchitecture a, string image, string theta, int outputHeight, int outputWidth)
     {
+        var (x, y) = SourceCoordinates(g, a, theta, outputHeight, outputWidth);
+        return Sample(g, a, image, x, y, outputHeight, outputWidth);
+    }
+
+    /// <summary>
+    /// Reads images <paramref name="image"/> [N, C, H, W] at normalised source coordinates <paramref name="x"/> and
+    /// <paramref name="y"/> [N, H′·W′] (the grid, however it was generated); returns [N, C, H′, W′].
+    /// </summary>
+    public static string Sample(OnnxGraph g, StnArchitecture a, string image, string x, string y, int outputHeight, int outputWidth)
+    {
         long c = a.Channels, h = a.Height, w = a.Width, outH = outputHeight, outW = outputWidth;
 
         // Rows of C values, one per pixel of every image, so that one Gather reads all channels of a tap.
@@ -32,7 +43,6 @@ internal static class OnnxSampler
         var firstRow = g.Unsqueeze("first_row", g.Mul("image_offset",
             g.Op("Range", "image_index", g.Long("range_start", 0), batch, g.Long("range_step", 1)), g.Long("image_pixels", h * w)), 1);
 
-        var (x, y) = SourceCoordinates(g, a, theta, outputHeight, outputWidth);
         var columns = Axis(g, a, "x", x, w);
         var rows = Axis(g, a, "y", y, h);
 

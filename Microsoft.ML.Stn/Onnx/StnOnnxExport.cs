@@ -34,10 +34,6 @@ internal static class StnOnnxExport
         }
 
         var a = network.Architecture;
-        if (a.TransformerCount != 1)
-            throw new NotSupportedException($"StnClassify cannot export TransformerCount = {a.TransformerCount} to ONNX; only one transformer is exported.");
-        if (a.Transform == TransformKind.ThinPlateSpline)
-            throw new NotSupportedException("StnClassify cannot export Transform = ThinPlateSpline to ONNX.");
         var (transformer, classifier, inputScale) = network.Parts;
         var g = new OnnxGraph(ctx);
         var features = ctx.GetVariableName(column.Name);
@@ -45,31 +41,45 @@ internal static class StnOnnxExport
         var scale = g.Float("input_scale", inputScale);
         var scaled = g.Mul("scaled_input", pixels, scale);
 
-        string theta, rectified;
+        // One θ (flattened), rectified image and box per transformer, joined transformer after transformer as the
+        // network joins them.
+        var thetas = new string[a.TransformerCount];
+        var rectifiedImages = new string[a.TransformerCount];
+        var boxes = new string[a.TransformerCount];
         if (transformer is not null)
         {
-            if (a.MomentView != MomentView.None)
+            var start = a.MomentView == MomentView.None ? null : MomentTheta(g, a, scaled);
+            var firstLook = Localisation(g, transformer.Localisation,
+                start is null ? scaled : OnnxSampler.Warp(g, a, scaled, start, a.ViewSize.Height, a.ViewSize.Width));
+            for (int t = 0; t < a.TransformerCount; t++)
             {
-                var start = MomentTheta(g, a, scaled);
-                var view = OnnxSampler.Warp(g, a, scaled, start, a.ViewSize.Height, a.ViewSize.Width);
-                theta = Compose(g, a.ThetaLength == 9, start, Correction(g, a, Theta(g, a.Transform, Localisation(g, transformer.Localisation, view))));
+                var theta = Theta(g, a, Block(g, a, firstLook, t));
+                if (start is not null)
+                    theta = Compose(g, a, start, Correction(g, a, theta));
+                for (int step = 1; step < a.RefinementSteps; step++)
+                {
+                    var seen = OnnxSampler.Warp(g, a, scaled, theta, a.ViewSize.Height, a.ViewSize.Width);
+                    theta = Compose(g, a, theta, Correction(g, a, Theta(g, a, Block(g, a, Localisation(g, transformer.Localisation, seen), t))));
+                }
+                (rectifiedImages[t], boxes[t]) = transformer.ThinPlateSpline is { } spline
+                    ? (ThinPlateSplineWarp(g, a, spline, scaled, theta), ThinPlateSplineBox(g, a, spline, theta))
+                    : (OnnxSampler.Warp(g, a, scaled, theta), MatrixBox(g, a, theta));
+                thetas[t] = g.Reshape("theta.flat", theta, -1, a.ThetaLengthPerTransformer);
             }
-            else
-            {
-                theta = Theta(g, a.Transform, Localisation(g, transformer.Localisation, scaled));
-            }
-            for (int step = 1; step < a.RefinementSteps; step++)
-            {
-                var seen = OnnxSampler.Warp(g, a, scaled, theta, a.ViewSize.Height, a.ViewSize.Width);
-                theta = Compose(g, a.ThetaLength == 9, theta, Correction(g, a, Theta(g, a.Transform, Localisation(g, transformer.Localisation, seen))));
-            }
-            rectified = OnnxSampler.Warp(g, a, scaled, theta);
         }
         else
         {
-            theta = IdentityTheta(g, a, scaled);
-            rectified = a.OutputHeight == a.Height && a.OutputWidth == a.Width ? scaled : OnnxSampler.Warp(g, a, scaled, theta);
+            // The baseline reads the input through the identity matrix (a thin-plate spline's too), T times.
+            var identity = IdentityMatrix(g, a, scaled);
+            var single = a.OutputHeight == a.Height && a.OutputWidth == a.Width ? scaled : OnnxSampler.Warp(g, a, scaled, identity);
+            var box = MatrixBox(g, a, identity);
+            Array.Fill(rectifiedImages, single);
+            Array.Fill(boxes, box);
+            thetas = [IdentityTheta(g, network.IdentityTheta, scaled)];
         }
+        string Joined(string name, string[] parts) =>
+            parts.Length == 1 ? parts[0] : g.Op("Concat", name, n => n.AddAttribute("axis", 1L), parts);
+        var rectified = Joined("rectified_images", rectifiedImages);
 
         var (classifierFeatures, classifierHead) = classifier.Layers;
         var logits = OnnxLayers.Sequential(g, "classifier.head", classifierHead,
@@ -91,10 +101,10 @@ internal static class StnOnnxExport
                     PredictedKey(g, probabilities ?? g.Op("Softmax", "probabilities", n => n.AddAttribute("axis", 1L), logits), output);
                     break;
                 case StnOutput.Theta:
-                    g.Into("Reshape", output, null, theta, g.Longs("theta.shape", -1, a.ThetaLength));
+                    g.Into("Identity", output, null, Joined("thetas", thetas));
                     break;
                 case StnOutput.BoundingBox:
-                    BoundingBox(g, a, theta, output);
+                    g.Into("Identity", output, null, Joined("boxes", boxes));
                     break;
                 case StnOutput.RectifiedImage:
                     var unscaled = g.Div("rectified", rectified, scale);
@@ -105,24 +115,40 @@ internal static class StnOnnxExport
     }
 
     /// <summary>
-    /// The box of <see cref="Network.BoundingBox"/>: the rectified image's outer corners through θ (divided by w for a
-    /// 3×3 θ), in input pixel edges, then their enclosing box.
+    /// The box of <see cref="Network.BoundingBox"/> for a matrix θ [N, r, 3]: the rectified image's outer corners
+    /// through θ (divided by w for a 3×3 θ), then their enclosing box in input pixel edges, [N, 4].
     /// </summary>
-    private static void BoundingBox(OnnxGraph g, StnArchitecture a, string theta, string output)
+    private static string MatrixBox(OnnxGraph g, StnArchitecture a, string theta)
     {
         static float Edge(int size, bool alignCorners) => alignCorners && size > 1 ? 1f + 1f / (size - 1) : 1f;
         float x = Edge(a.OutputWidth, a.AlignCorners), y = Edge(a.OutputHeight, a.AlignCorners);
-        var corners = g.Floats("box.corners", [-x, x, -x, x, -y, -y, y, y, 1, 1, 1, 1], 3, 4);
+        var corners = g.Shared("box.corners", () => g.Floats("box.corners", [-x, x, -x, x, -y, -y, y, y, 1, 1, 1, 1], 3, 4));
         var mapped = g.Op("MatMul", "box.mapped", theta, corners);
-        string Row(string name, long row) =>
-            g.Op("Slice", name, mapped, g.Longs(name + ".start", row), g.Longs(name + ".end", row + 1), g.Longs(name + ".axis", 1));
+        string Row(string name, long row) => g.Reshape(name + ".corners",
+            g.Op("Slice", name, mapped, g.Longs(name + ".start", row), g.Longs(name + ".end", row + 1), g.Longs(name + ".axis", 1)), -1, 4);
         string xs = Row("box.x", 0), ys = Row("box.y", 1);
-        if (a.ThetaLength == 9)
+        if (a.ThetaLengthPerTransformer == 9)
         {
             var w = Row("box.w", 2);
             xs = g.Div("box.x_divided", xs, w);
             ys = g.Div("box.y_divided", ys, w);
         }
+        return EnclosingBox(g, a, xs, ys);
+    }
+
+    /// <summary>
+    /// The box of <see cref="ThinPlateSplineGrid.EnclosingBox"/> for targets θ [N, K², 2]: the points sampled along
+    /// the output's edge through the spline, then their enclosing box in input pixel edges, [N, 4].
+    /// </summary>
+    private static string ThinPlateSplineBox(OnnxGraph g, StnArchitecture a, ThinPlateSplineGrid spline, string theta)
+    {
+        var mapped = ThinPlateSplineMap(g, "box.border", spline, spline.BorderMap, theta);
+        return EnclosingBox(g, a, g.Take("box.x", mapped, 0, 2), g.Take("box.y", mapped, 1, 2));
+    }
+
+    /// <summary>Left, top, right, bottom [N, 4] in input pixel edges of normalised points <paramref name="xs"/>, <paramref name="ys"/> [N, P].</summary>
+    private static string EnclosingBox(OnnxGraph g, StnArchitecture a, string xs, string ys)
+    {
         string ToPixels(string name, string normalised, int size)
         {
             float half = a.AlignCorners ? (size - 1) / 2f : size / 2f;
@@ -132,10 +158,38 @@ internal static class StnOnnxExport
         var px = ToPixels("box.px", xs, a.Width);
         var py = ToPixels("box.py", ys, a.Height);
         string Reduce(string op, string name, string values) =>
-            g.Op(op, name, n => { n.AddAttribute("axes", new long[] { 2 }); n.AddAttribute("keepdims", 0L); }, g.Reshape(name + ".flat", values, -1, 1, 4));
-        g.Into("Concat", output, n => n.AddAttribute("axis", 1L),
+            g.Op(op, name, n => { n.AddAttribute("axes", new long[] { 1 }); n.AddAttribute("keepdims", 1L); }, values);
+        return g.Op("Concat", "box", n => n.AddAttribute("axis", 1L),
             Reduce("ReduceMin", "box.left", px), Reduce("ReduceMin", "box.top", py),
             Reduce("ReduceMax", "box.right", px), Reduce("ReduceMax", "box.bottom", py));
+    }
+
+    /// <summary>
+    /// Points through the thin-plate spline of targets θ [N, K², 2] as <see cref="ThinPlateSplineGrid"/> maps them,
+    /// points + weights·(θ − p): [N, P, 2]. The constants are written once per graph, however many transformers read them.
+    /// </summary>
+    private static string ThinPlateSplineMap(OnnxGraph g, string name, ThinPlateSplineGrid spline,
+        Func<(float[] Points, float[] Weights)> map, string theta)
+    {
+        int count = spline.ControlPointCount;
+        var controlPoints = g.Shared("tps.control_points", () => g.Floats("tps.control_points", spline.ControlPoints32, count, 2));
+        (float[] Points, float[] Weights)? computed = null;
+        string Constant(string part, Func<(float[] Points, float[] Weights), float[]> pick, int columns) => g.Shared($"{name}.{part}", () =>
+        {
+            var values = pick(computed ??= map());
+            return g.Floats($"{name}.{part}", values, values.Length / columns, columns);
+        });
+        var points = Constant("points", m => m.Points, 2);
+        var weights = Constant("weights", m => m.Weights, count);
+        var moved = g.Op("MatMul", name + ".moved", weights, g.Sub(name + ".displacement", theta, controlPoints));
+        return g.Add(name, points, moved);
+    }
+
+    /// <summary>Warps images [N, C, H, W] through the thin-plate spline of targets θ [N, K², 2]; returns [N, C, H′, W′].</summary>
+    private static string ThinPlateSplineWarp(OnnxGraph g, StnArchitecture a, ThinPlateSplineGrid spline, string image, string theta)
+    {
+        var grid = ThinPlateSplineMap(g, "tps.grid", spline, spline.GridMap, theta);
+        return OnnxSampler.Sample(g, a, image, g.Take("tps.x", grid, 0, 2), g.Take("tps.y", grid, 1, 2), a.OutputHeight, a.OutputWidth);
     }
 
     private static string Localisation(OnnxGraph g, LocalisationNet net, string input)
@@ -146,9 +200,23 @@ internal static class StnOnnxExport
         return OnnxLayers.Gemm(g, "localisation.head", head, x);
     }
 
-    /// <summary>θ [N, r, 3] from the parameters [N, P], as <see cref="TransformParameterisation.ToMatrix"/> builds it.</summary>
-    private static string Theta(OnnxGraph g, TransformKind kind, string parameters)
+    /// <summary>One transformer's block [N, P] of the localisation net's output [N, T·P].</summary>
+    private static string Block(OnnxGraph g, StnArchitecture a, string parameters, int transformer)
     {
+        if (a.TransformerCount == 1)
+            return parameters;
+        long count = TransformParameterisation.ParameterCount(a.Transform, a.ControlPointGridSize);
+        return g.Op("Slice", $"parameters{transformer}", parameters, g.Longs($"parameters{transformer}.start", transformer * count),
+            g.Longs($"parameters{transformer}.end", (transformer + 1) * count), g.Longs($"parameters{transformer}.axis", 1));
+    }
+
+    /// <summary>
+    /// θ from the parameters [N, P], as <see cref="TransformParameterisation.ToTheta"/> builds it: [N, r, 3], or the
+    /// targets [N, K², 2] of a thin-plate spline.
+    /// </summary>
+    private static string Theta(OnnxGraph g, StnArchitecture a, string parameters)
+    {
+        var kind = a.Transform;
         string Column(int i) => g.Op("Slice", $"theta.p{i}", parameters, g.Longs($"theta.p{i}.start", i), g.Longs($"theta.p{i}.end", i + 1), g.Longs($"theta.p{i}.axis", 1));
         string Matrix(params string[] entries) => g.Reshape("theta", g.Op("Concat", "theta.flat", n => n.AddAttribute("axis", 1L), entries), -1, 2, 3);
 
@@ -156,6 +224,8 @@ internal static class StnOnnxExport
         {
             case TransformKind.Affine:
                 return g.Reshape("theta", parameters, -1, 2, 3);
+            case TransformKind.ThinPlateSpline:
+                return g.Reshape("theta", parameters, -1, a.ControlPointGridSize * a.ControlPointGridSize, 2);
             case TransformKind.Similarity:
                 {
                     var angle = Column(0);
@@ -198,9 +268,9 @@ internal static class StnOnnxExport
     /// θ ∘ Δ as <see cref="SpatialTransformer"/> composes a refinement step: a product of 3×3 matrices, where a 2×3 Δ
     /// gains the row (0, 0, 1), so that a 2×3 θ keeps its shape.
     /// </summary>
-    private static string Compose(OnnxGraph g, bool projective, string theta, string correction)
+    private static string Compose(OnnxGraph g, StnArchitecture a, string theta, string correction)
     {
-        if (!projective)
+        if (a.ThetaLengthPerTransformer != 9)
         {
             var batch = g.Op("Slice", "compose.batch", g.Op("Shape", "compose.correction_shape", correction), g.Longs("compose.start", 0), g.Longs("compose.end", 1));
             var rowShape = g.Op("Concat", "compose.row_shape", n => n.AddAttribute("axis", 0L), batch, g.Longs("compose.row", 1, 3));
@@ -325,10 +395,10 @@ internal static class StnOnnxExport
         var z = Column("moments.z", ConstantLike(g, "moments.zeros", total, 0f));
         var x = Column("moments.x", viewX);
         var y = Column("moments.y", viewY);
-        var entries = a.ThetaLength == 9
+        var entries = a.ThetaLengthPerTransformer == 9
             ? new[] { sx, z, x, z, sy, y, z, z, Column("moments.w", ConstantLike(g, "moments.ones", total, 1f)) }
             : new[] { sx, z, x, z, sy, y };
-        return g.Reshape("moments.theta", g.Op("Concat", "moments.flat", n => n.AddAttribute("axis", 1L), entries), -1, a.ThetaLength / 3, 3);
+        return g.Reshape("moments.theta", g.Op("Concat", "moments.flat", n => n.AddAttribute("axis", 1L), entries), -1, a.ThetaLengthPerTransformer / 3, 3);
     }
 
     /// <summary>
@@ -375,20 +445,33 @@ internal static class StnOnnxExport
             g.Float("keep_scale.minimum", MomentNormalisation.MinimumDeterminant)));
         var linear = g.Div("keep_scale.linear", Slice("keep_scale.linear_part", correction, [0, 0], [2, 2], [1, 2]), size);
         var top = g.Op("Concat", "keep_scale.top", n => n.AddAttribute("axis", 2L), linear, Slice("keep_scale.shift", correction, [0, 2], [2, 3], [1, 2]));
-        return a.ThetaLength == 9
+        return a.ThetaLengthPerTransformer == 9
             ? g.Op("Concat", "keep_scale.matrix", n => n.AddAttribute("axis", 1L), top, Slice("keep_scale.last_row", correction, [2], [3], [1]))
             : top;
     }
 
-    /// <summary>The baseline's identity θ, one per row of <paramref name="image"/>.</summary>
-    private static string IdentityTheta(OnnxGraph g, StnArchitecture a, string image)
+    /// <summary>
+    /// The identity matrix [N, r, 3] through which the baseline reads each row of <paramref name="image"/>: 3×3 for
+    /// <see cref="TransformKind.Projective"/>, else 2×3 (for a thin-plate spline too, as the network reads it).
+    /// </summary>
+    private static string IdentityMatrix(OnnxGraph g, StnArchitecture a, string image)
     {
-        int rows = a.ThetaLength / 3;
-        var identity = new float[a.ThetaLength];
+        int rows = a.Transform == TransformKind.Projective ? 3 : 2;
+        var identity = new float[rows * 3];
         for (int i = 0; i < identity.Length; i += 4) identity[i] = 1;
-        var batch = g.Op("Slice", "identity.batch", g.Op("Shape", "identity.image_shape", image), g.Longs("identity.start", 0), g.Longs("identity.end", 1));
-        var shape = g.Op("Concat", "identity.shape", n => n.AddAttribute("axis", 0L), batch, g.Longs("identity.matrix", rows, 3));
-        return g.Op("Expand", "theta", g.Floats("identity", identity, 1, rows, 3), shape);
+        return Rows(g, "identity", g.Floats("identity", identity, 1, rows, 3), image, rows, 3);
+    }
+
+    /// <summary>The baseline's θ output [N, T·(θ length)]: the network's identity blocks, one copy per row of <paramref name="image"/>.</summary>
+    private static string IdentityTheta(OnnxGraph g, float[] identity, string image) =>
+        Rows(g, "identity_theta", g.Floats("identity_theta", identity, 1, identity.Length), image, identity.Length);
+
+    /// <summary><paramref name="single"/> [1, …] expanded to one copy per row of <paramref name="image"/>.</summary>
+    private static string Rows(OnnxGraph g, string name, string single, string image, params long[] rowShape)
+    {
+        var batch = g.Op("Slice", name + ".batch", g.Op("Shape", name + ".image_shape", image), g.Longs(name + ".start", 0), g.Longs(name + ".end", 1));
+        var shape = g.Op("Concat", name + ".shape", n => n.AddAttribute("axis", 0L), batch, g.Longs(name + ".row", rowShape));
+        return g.Op("Expand", name + ".rows", single, shape);
     }
 
     /// <summary>The 1-based key of the most probable class (the first on ties), or 0 when any probability is not finite.</summary>
