@@ -9,11 +9,12 @@ namespace Microsoft.ML.Stn.Tests.MLNet;
 [TestClass]
 public sealed class ParallelTransformerTests
 {
-    private const int Side = 20;
-    private const int OutputSide = 12;
+    internal const int Side = 20;
+    internal const int OutputSide = 12;
+    internal const int ControlPointGridSize = 3;
     private const string Rectified = "RectifiedImage";
 
-    private static StnClassifyOptions SmallOptions(int transformerCount, TransformKind kind = TransformKind.Affine, int channels = 1) => new()
+    internal static StnClassifyOptions SmallOptions(int transformerCount, TransformKind kind = TransformKind.Affine, int channels = 1) => new()
     {
         ImageHeight = Side,
         ImageWidth = Side,
@@ -21,7 +22,7 @@ public sealed class ParallelTransformerTests
         OutputHeight = OutputSide,
         OutputWidth = OutputSide,
         Transform = kind,
-        ControlPointGridSize = 3,
+        ControlPointGridSize = ControlPointGridSize,
         TransformerCount = transformerCount,
         Epochs = 1,
         BatchSize = 32,
@@ -30,7 +31,7 @@ public sealed class ParallelTransformerTests
     };
 
     /// <summary>Glyphs on a 20×20 canvas; with three channels the planes are the glyph, half of it, and nothing.</summary>
-    private static IDataView Glyphs(MLContext ml, int count, int seed, int channels)
+    internal static IDataView Glyphs(MLContext ml, int count, int seed, int channels)
     {
         var images = GlyphDataset.Generate(count, seed, canvasSize: Side, glyphSize: 12, maxShiftPixels: 3);
         var rows = images.Rows(global::Stn.Datasets.Glyphs.Name).ToList();

@@ -1,6 +1,6 @@
+using Microsoft.ML.Data;
 using Microsoft.ML.Stn.Network;
 using Microsoft.ML.Stn.Tests.MLNet;
-using Stn.Datasets;
 
 namespace Microsoft.ML.Stn.Tests.Onnx;
 
@@ -12,31 +12,10 @@ namespace Microsoft.ML.Stn.Tests.Onnx;
 [TestClass]
 public sealed class OnnxTransformerCountTests
 {
-    private const int Side = 20;
-    private const int OutputSide = 12;
-    private const int ControlPointGridSize = 3;
+    private const int ControlPointGridSize = ParallelTransformerTests.ControlPointGridSize;
 
-    private static StnClassifyOptions Options(TransformKind kind, int transformerCount) => new()
-    {
-        ImageHeight = Side,
-        ImageWidth = Side,
-        OutputHeight = OutputSide,
-        OutputWidth = OutputSide,
-        Transform = kind,
-        ControlPointGridSize = ControlPointGridSize,
-        TransformerCount = transformerCount,
-        Epochs = 1,
-        BatchSize = 32,
-        RectifiedImageColumnName = TrainedModel.RectifiedColumn,
-        Seed = 3,
-    };
-
-    private static (IDataView View, float[] Pixels, string[] Labels) Glyphs(MLContext ml, int count, int seed)
-    {
-        var images = GlyphDataset.Generate(count, seed, canvasSize: Side, glyphSize: 12, maxShiftPixels: 3);
-        var labels = Enumerable.Range(0, count).Select(i => global::Stn.Datasets.Glyphs.Name(images.Labels[i])).ToArray();
-        return (images.Rows(global::Stn.Datasets.Glyphs.Name).ToDataView(ml, Side * Side), images.Pixels, labels);
-    }
+    private static ITransformer Fit(MLContext ml, StnClassifyOptions options) =>
+        ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options)).Fit(ParallelTransformerTests.Glyphs(ml, 64, 1, 1));
 
     /// <summary>Transformer t's head bias: its identity parameters scaled by 1.1 − 0.2t and shifted by (0.15 − 0.3t, 0.1t).</summary>
     private static float[] Bias(TransformKind kind, int transformerCount) =>
@@ -62,10 +41,10 @@ public sealed class OnnxTransformerCountTests
     public void EveryColumnScoresLikeTorchSharp(TransformKind kind, int transformerCount, bool momentNormalisation, int refinementSteps)
     {
         var ml = new MLContext(1);
-        var options = Options(kind, transformerCount);
+        var options = ParallelTransformerTests.SmallOptions(transformerCount, kind);
         options.MomentNormalisation = momentNormalisation;
         options.RefinementSteps = refinementSteps;
-        var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options)).Fit(Glyphs(ml, 64, 1).View);
+        var model = Fit(ml, options);
         TrainedModel.SetLocalisationHead(model, Bias(kind, transformerCount));
 
         var theta = AssertExportMatches(ml, model, transformerCount);
@@ -82,9 +61,9 @@ public sealed class OnnxTransformerCountTests
     public void TheBaselineOfSeveralTransformersExports()
     {
         var ml = new MLContext(1);
-        var options = Options(TransformKind.ThinPlateSpline, 2);
+        var options = ParallelTransformerTests.SmallOptions(2, TransformKind.ThinPlateSpline);
         options.UseSpatialTransformer = false;
-        var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(options)).Fit(Glyphs(ml, 64, 1).View);
+        var model = Fit(ml, options);
         var theta = AssertExportMatches(ml, model, 2);
         var identity = ThinPlateSplineGrid.IdentityTheta(ControlPointGridSize);
         foreach (var row in theta)
@@ -94,13 +73,14 @@ public sealed class OnnxTransformerCountTests
     /// <summary>Exports the pipeline, scores the test glyphs both ways, asserts every column, and returns TorchSharp's θ.</summary>
     private static float[][] AssertExportMatches(MLContext ml, ITransformer model, int transformerCount)
     {
-        var (test, pixels, labels) = Glyphs(ml, 24, 2);
+        var test = ParallelTransformerTests.Glyphs(ml, 24, 2, 1);
         var scored = model.Transform(test);
-        var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, test), pixels, Side * Side, labels);
+        var pixels = test.GetColumn<float[]>("Features").SelectMany(row => row).ToArray();
+        var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, test), pixels, pixels.Length / 24, test.GetColumn<string>("Label").ToArray());
         var theta = TrainedModel.Vectors(scored, "Theta");
         Assert.HasCount(transformerCount * 4, TrainedModel.Vectors(scored, "BoundingBox")[0], "one box per transformer");
         TrainedModel.AssertSame(theta, OnnxRunner.Floats(onnx["Theta.output"]), 1e-4, "θ");
-        TrainedModel.AssertSame(TrainedModel.Vectors(scored, "BoundingBox"), OnnxRunner.Floats(onnx["BoundingBox.output"]), 1e-4 * Side, "bounding box");
+        TrainedModel.AssertSame(TrainedModel.Vectors(scored, "BoundingBox"), OnnxRunner.Floats(onnx["BoundingBox.output"]), 1e-4 * ParallelTransformerTests.Side, "bounding box");
         TrainedModel.AssertSame(TrainedModel.Vectors(scored, TrainedModel.RectifiedColumn), OnnxRunner.Floats(onnx[TrainedModel.RectifiedColumn + ".output"]),
             255 * 1e-4, "rectified image");
         TrainedModel.AssertSame(TrainedModel.Vectors(scored, "Score"), OnnxRunner.Floats(onnx["Score.output"]), 1e-4, "Score");
