@@ -142,7 +142,7 @@ internal static class StnOnnxExport
     /// </summary>
     private static string ThinPlateSplineBox(OnnxGraph g, StnArchitecture a, ThinPlateSplineGrid spline, string theta)
     {
-        var mapped = ThinPlateSplineMap(g, "box.border", spline, spline.BorderMap, theta);
+        var mapped = ThinPlateSplineMap(g, "box.border", spline, spline.BorderMap(), theta);
         return EnclosingBox(g, a, g.Take("box.x", mapped, 0, 2), g.Take("box.y", mapped, 1, 2));
     }
 
@@ -166,21 +166,16 @@ internal static class StnOnnxExport
 
     /// <summary>
     /// Points through the thin-plate spline of targets θ [N, K², 2] as <see cref="ThinPlateSplineGrid"/> maps them,
-    /// points + weights·(θ − p): [N, P, 2]. The constants are written once per graph, however many transformers read them.
+    /// points + weights·(θ − p): [N, P, 2]. The constants are written once, however many transformers read them.
     /// </summary>
-    private static string ThinPlateSplineMap(OnnxGraph g, string name, ThinPlateSplineGrid spline,
-        Func<(float[] Points, float[] Weights)> map, string theta)
+    private static string ThinPlateSplineMap(OnnxGraph g, string name, ThinPlateSplineGrid spline, (float[] Points, float[] Weights) map,
+        string theta)
     {
         int count = spline.ControlPointCount;
+        var (pointValues, weightValues) = map;
         var controlPoints = g.Shared("tps.control_points", () => g.Floats("tps.control_points", spline.ControlPoints32, count, 2));
-        (float[] Points, float[] Weights)? computed = null;
-        string Constant(string part, Func<(float[] Points, float[] Weights), float[]> pick, int columns) => g.Shared($"{name}.{part}", () =>
-        {
-            var values = pick(computed ??= map());
-            return g.Floats($"{name}.{part}", values, values.Length / columns, columns);
-        });
-        var points = Constant("points", m => m.Points, 2);
-        var weights = Constant("weights", m => m.Weights, count);
+        var points = g.Shared(name + ".points", () => g.Floats(name + ".points", pointValues, pointValues.Length / 2, 2));
+        var weights = g.Shared(name + ".weights", () => g.Floats(name + ".weights", weightValues, weightValues.Length / count, count));
         var moved = g.Op("MatMul", name + ".moved", weights, g.Sub(name + ".displacement", theta, controlPoints));
         return g.Add(name, points, moved);
     }
@@ -188,7 +183,7 @@ internal static class StnOnnxExport
     /// <summary>Warps images [N, C, H, W] through the thin-plate spline of targets θ [N, K², 2]; returns [N, C, H′, W′].</summary>
     private static string ThinPlateSplineWarp(OnnxGraph g, StnArchitecture a, ThinPlateSplineGrid spline, string image, string theta)
     {
-        var grid = ThinPlateSplineMap(g, "tps.grid", spline, spline.GridMap, theta);
+        var grid = ThinPlateSplineMap(g, "tps.grid", spline, spline.GridMap(), theta);
         return OnnxSampler.Sample(g, a, image, g.Take("tps.x", grid, 0, 2), g.Take("tps.y", grid, 1, 2), a.OutputHeight, a.OutputWidth);
     }
 
