@@ -76,7 +76,7 @@ public sealed class OnnxTransformerCountTests
         var test = ParallelTransformerTests.Glyphs(ml, 24, 2, 1);
         var scored = model.Transform(test);
         var pixels = test.GetColumn<float[]>("Features").SelectMany(row => row).ToArray();
-        var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, test), pixels, pixels.Length / 24, test.GetColumn<string>("Label").ToArray());
+        var onnx = OnnxRunner.Score(OnnxRunner.Export(ml, model, test), pixels, ParallelTransformerTests.Side * ParallelTransformerTests.Side, test.GetColumn<string>("Label").ToArray());
         var theta = TrainedModel.Vectors(scored, "Theta");
         Assert.HasCount(transformerCount * 4, TrainedModel.Vectors(scored, "BoundingBox")[0], "one box per transformer");
         TrainedModel.AssertSame(theta, OnnxRunner.Floats(onnx["Theta.output"]), 1e-4, "θ");

@@ -193,9 +193,6 @@ public sealed class ThinPlateSplineGrid : IDisposable
         return cat([low, high], 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The control points p, (x, y) per point as <see cref="IdentityTheta"/> lays them out, in float32.</summary>
-    internal float[] ControlPoints32 => _sources32.data<float>().ToArray();
-
     /// <summary>
     /// The output grid as a linear function of the targets, in float32 as <see cref="Generate"/> computes it: the grid is
     /// points + weights·(θ − p), with points [H′·W′, 2] (the identity grid) and weights M [H′·W′, K²].
@@ -204,8 +201,8 @@ public sealed class ThinPlateSplineGrid : IDisposable
         (_identityGrid32.data<float>().ToArray(), _gridWeights32.data<float>().ToArray());
 
     /// <summary>
-    /// The points of <see cref="EnclosingBox"/>'s border (at its default sampling) as a linear function of the targets, in float32 as
-    /// <see cref="MapPoints"/> computes them: points [P, 2] and weights [P, K²].
+    /// The points of <see cref="EnclosingBox"/>'s border (at its default sampling) as a linear function of the targets,
+    /// in float32 as <see cref="MapPoints"/> computes them: points [P, 2] and weights [P, K²].
     /// </summary>
     internal (float[] Points, float[] Weights) BorderMap()
     {

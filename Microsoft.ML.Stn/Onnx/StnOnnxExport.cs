@@ -127,7 +127,7 @@ internal static class StnOnnxExport
         string Row(string name, long row) => g.Reshape(name + ".corners",
             g.Op("Slice", name, mapped, g.Longs(name + ".start", row), g.Longs(name + ".end", row + 1), g.Longs(name + ".axis", 1)), -1, 4);
         string xs = Row("box.x", 0), ys = Row("box.y", 1);
-        if (a.ThetaLengthPerTransformer == 9)
+        if (a.Transform == TransformKind.Projective)
         {
             var w = Row("box.w", 2);
             xs = g.Div("box.x_divided", xs, w);
@@ -173,7 +173,8 @@ internal static class StnOnnxExport
     {
         int count = spline.ControlPointCount;
         var (pointValues, weightValues) = map;
-        var controlPoints = g.Shared("tps.control_points", () => g.Floats("tps.control_points", spline.ControlPoints32, count, 2));
+        var controlPoints = g.Shared("tps.control_points",
+            () => g.Floats("tps.control_points", ThinPlateSplineGrid.IdentityTheta(spline.ControlPointGridSize), count, 2));
         var points = g.Shared(name + ".points", () => g.Floats(name + ".points", pointValues, pointValues.Length / 2, 2));
         var weights = g.Shared(name + ".weights", () => g.Floats(name + ".weights", weightValues, weightValues.Length / count, count));
         var moved = g.Op("MatMul", name + ".moved", weights, g.Sub(name + ".displacement", theta, controlPoints));
@@ -265,11 +266,9 @@ internal static class StnOnnxExport
     /// </summary>
     private static string Compose(OnnxGraph g, StnArchitecture a, string theta, string correction)
     {
-        if (a.ThetaLengthPerTransformer != 9)
+        if (a.Transform != TransformKind.Projective)
         {
-            var batch = g.Op("Slice", "compose.batch", g.Op("Shape", "compose.correction_shape", correction), g.Longs("compose.start", 0), g.Longs("compose.end", 1));
-            var rowShape = g.Op("Concat", "compose.row_shape", n => n.AddAttribute("axis", 0L), batch, g.Longs("compose.row", 1, 3));
-            var lastRow = g.Op("Expand", "compose.last_row", g.Floats("compose.unit_row", [0f, 0f, 1f], 1, 1, 3), rowShape);
+            var lastRow = Rows(g, "compose.last_row", g.Floats("compose.unit_row", [0f, 0f, 1f], 1, 1, 3), correction, 1, 3);
             correction = g.Op("Concat", "compose.correction", n => n.AddAttribute("axis", 1L), correction, lastRow);
         }
         return g.Op("MatMul", "theta", theta, correction);
@@ -390,7 +389,7 @@ internal static class StnOnnxExport
         var z = Column("moments.z", ConstantLike(g, "moments.zeros", total, 0f));
         var x = Column("moments.x", viewX);
         var y = Column("moments.y", viewY);
-        var entries = a.ThetaLengthPerTransformer == 9
+        var entries = a.Transform == TransformKind.Projective
             ? new[] { sx, z, x, z, sy, y, z, z, Column("moments.w", ConstantLike(g, "moments.ones", total, 1f)) }
             : new[] { sx, z, x, z, sy, y };
         return g.Reshape("moments.theta", g.Op("Concat", "moments.flat", n => n.AddAttribute("axis", 1L), entries), -1, a.ThetaLengthPerTransformer / 3, 3);
@@ -440,7 +439,7 @@ internal static class StnOnnxExport
             g.Float("keep_scale.minimum", MomentNormalisation.MinimumDeterminant)));
         var linear = g.Div("keep_scale.linear", Slice("keep_scale.linear_part", correction, [0, 0], [2, 2], [1, 2]), size);
         var top = g.Op("Concat", "keep_scale.top", n => n.AddAttribute("axis", 2L), linear, Slice("keep_scale.shift", correction, [0, 2], [2, 3], [1, 2]));
-        return a.ThetaLengthPerTransformer == 9
+        return a.Transform == TransformKind.Projective
             ? g.Op("Concat", "keep_scale.matrix", n => n.AddAttribute("axis", 1L), top, Slice("keep_scale.last_row", correction, [2], [3], [1]))
             : top;
     }
@@ -461,10 +460,10 @@ internal static class StnOnnxExport
     private static string IdentityTheta(OnnxGraph g, float[] identity, string image) =>
         Rows(g, "identity_theta", g.Floats("identity_theta", identity, 1, identity.Length), image, identity.Length);
 
-    /// <summary><paramref name="single"/> [1, …] expanded to one copy per row of <paramref name="image"/>.</summary>
-    private static string Rows(OnnxGraph g, string name, string single, string image, params long[] rowShape)
+    /// <summary><paramref name="single"/> [1, …] expanded to one copy per row of <paramref name="like"/>.</summary>
+    private static string Rows(OnnxGraph g, string name, string single, string like, params long[] rowShape)
     {
-        var batch = g.Op("Slice", name + ".batch", g.Op("Shape", name + ".image_shape", image), g.Longs(name + ".start", 0), g.Longs(name + ".end", 1));
+        var batch = g.Op("Slice", name + ".batch", g.Op("Shape", name + ".like_shape", like), g.Longs(name + ".start", 0), g.Longs(name + ".end", 1));
         var shape = g.Op("Concat", name + ".shape", n => n.AddAttribute("axis", 0L), batch, g.Longs(name + ".row", rowShape));
         return g.Op("Expand", name + ".rows", single, shape);
     }
