@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Network;
@@ -79,11 +80,11 @@ public static class MomentNormalisation
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         int height = (int)input.shape[2], width = (int)input.shape[3];
-        var mass = input.sum(1).clamp_min(0);
+        var mass = input.sum(1).ClampedBelow(0);
         if (view == MomentView.ObjectBox)
             mass = mass * ObjectMask(mass);
         var total = mass.sum([1, 2]);
-        var hasMass = total > 0;
+        var hasMass = total.GreaterThan(0);
         var xs = PixelCentres(width, alignCorners, input.dtype, input.device);
         var ys = PixelCentres(height, alignCorners, input.dtype, input.device);
 
@@ -94,10 +95,10 @@ public static class MomentNormalisation
             var (left, right) = Extent(xs.view(1, 1, -1).expand_as(mass), ink);
             var (top, bottom) = Extent(ys.view(1, -1, 1).expand_as(mass), ink);
             var centre = zeros_like(total);
-            viewX = where(hasMass, (left + right) / 2, centre);
-            viewY = where(hasMass, (top + bottom) / 2, centre);
-            halfWidth = (right - left) * (ViewMargin / 2);
-            halfHeight = (bottom - top) * (ViewMargin / 2);
+            viewX = where(hasMass, left.Plus(right).DividedBy(2), centre);
+            viewY = where(hasMass, top.Plus(bottom).DividedBy(2), centre);
+            halfWidth = (right - left).Times(ViewMargin / 2);
+            halfHeight = (bottom - top).Times(ViewMargin / 2);
         }
         else
         {
@@ -111,28 +112,28 @@ public static class MomentNormalisation
             if (view == MomentView.RadiusOfGyration)
             {
                 (viewX, viewY) = (centreX, centreY);
-                halfWidth = halfHeight = (varianceX + varianceY).clamp_min(0).sqrt() * ViewRadii;
+                halfWidth = halfHeight = varianceX.Plus(varianceY).ClampedBelow(0).sqrt().Times(ViewRadii);
             }
             else
             {
                 var (cos, sin) = PrincipalAxis(varianceX, varianceY, (mass * dx * dy).sum([1, 2]) / divisor);
-                var along = dx * cos + dy * sin;
+                var along = (dx * cos).Plus(dy * sin);
                 var across = dy * cos - dx * sin;
                 var ink = Ink(mass);
                 var (alongLow, alongHigh) = Extent(along, ink);
                 var (acrossLow, acrossHigh) = Extent(across, ink);
-                var middleAlong = (alongLow + alongHigh) / 2;
-                var middleAcross = (acrossLow + acrossHigh) / 2;
+                var middleAlong = alongLow.Plus(alongHigh).DividedBy(2);
+                var middleAcross = acrossLow.Plus(acrossHigh).DividedBy(2);
                 var (c, s) = (cos.view(-1), sin.view(-1));
-                viewX = where(hasMass, centreX + middleAlong * c - middleAcross * s, centreX);
-                viewY = where(hasMass, centreY + middleAlong * s + middleAcross * c, centreY);
-                halfWidth = halfHeight = maximum(alongHigh - alongLow, acrossHigh - acrossLow) * (ViewMargin / 2);
+                viewX = where(hasMass, centreX.Plus(middleAlong * c) - middleAcross * s, centreX);
+                viewY = where(hasMass, centreY.Plus(middleAlong * s).Plus(middleAcross * c), centreY);
+                halfWidth = halfHeight = maximum(alongHigh - alongLow, acrossHigh - acrossLow).Times(ViewMargin / 2);
             }
         }
 
         Tensor Scale(Tensor half) => kind == TransformKind.Translation
             ? ones_like(total)
-            : where(hasMass, half.clamp(MinimumScale(height, width, alignCorners), MaximumScale), ones_like(total));
+            : where(hasMass, half.Clamped(MinimumScale(height, width, alignCorners), MaximumScale), ones_like(total));
         var scaleX = Scale(halfWidth);
         var scaleY = Scale(halfHeight);
         var zero = zeros_like(scaleX);
@@ -156,7 +157,7 @@ public static class MomentNormalisation
         using var scope = NewDisposeScope();
         var linear = correction.narrow(1, 0, 2).narrow(2, 0, 2);
         var determinant = linear[.., 0, 0] * linear[.., 1, 1] - linear[.., 0, 1] * linear[.., 1, 0];
-        var scaled = linear / determinant.abs().clamp_min(MinimumDeterminant).sqrt().view(-1, 1, 1);
+        var scaled = linear / determinant.abs().ClampedBelow(MinimumDeterminant).sqrt().view(-1, 1, 1);
         var top = cat([scaled, correction.narrow(1, 0, 2).narrow(2, 2, correction.shape[2] - 2)], 2);
         var kept = correction.shape[1] == 2 ? top : cat([top, correction.narrow(1, 2, correction.shape[1] - 2)], 1);
         return kept.MoveToOuterDisposeScope();
@@ -177,16 +178,16 @@ public static class MomentNormalisation
     private static (Tensor Cos, Tensor Sin) PrincipalAxis(Tensor varianceX, Tensor varianceY, Tensor covariance)
     {
         var difference = varianceX - varianceY;
-        var norm = (difference * difference + 4 * covariance * covariance).sqrt();
-        var isotropic = norm <= (varianceX + varianceY) * IsotropyTolerance;
+        var norm = (difference * difference).Plus(covariance.Times(4) * covariance).sqrt();
+        var isotropic = norm <= varianceX.Plus(varianceY).Times(IsotropyTolerance);
         var cosDouble = where(isotropic, ones_like(norm), difference / where(isotropic, ones_like(norm), norm));
-        var cos = ((1 + cosDouble) / 2).clamp_min(0).sqrt();
-        var sin = where(covariance < 0, -ones_like(norm), ones_like(norm)) * ((1 - cosDouble) / 2).clamp_min(0).sqrt();
+        var cos = cosDouble.Plus(1).DividedBy(2).ClampedBelow(0).sqrt();
+        var sin = where(covariance.LessThan(0), -ones_like(norm), ones_like(norm)) * cosDouble.SubtractedFrom(1).DividedBy(2).ClampedBelow(0).sqrt();
         return (cos.view(-1, 1, 1), sin.view(-1, 1, 1));
     }
 
     /// <summary>The pixels whose mass is at least <see cref="InkFraction"/> of the image's brightest, [N, H, W].</summary>
-    private static Tensor Ink(Tensor mass) => mass >= mass.amax([1, 2], keepdim: true) * InkFraction;
+    private static Tensor Ink(Tensor mass) => mass >= mass.amax([1, 2], keepdim: true).Times(InkFraction);
 
     /// <summary>
     /// 1 on the object and 0 elsewhere, [N, H, W]: the ink that an 8-connected path of ink joins to the ink at the centre
@@ -278,9 +279,12 @@ public static class MomentNormalisation
     internal static int DensityWindow(int height, int width) => 2 * (int)Math.Round(Math.Min(height, width) / 12.0) + 1;
 
     /// <summary>The least and greatest offset over the ink pixels of each image, [N] each.</summary>
-    private static (Tensor Low, Tensor High) Extent(Tensor offsets, Tensor ink) =>
-        (where(ink, offsets, full_like(offsets, double.PositiveInfinity)).amin([1, 2]),
-         where(ink, offsets, full_like(offsets, double.NegativeInfinity)).amax([1, 2]));
+    private static (Tensor Low, Tensor High) Extent(Tensor offsets, Tensor ink)
+    {
+        using var above = double.PositiveInfinity.ToScalar();
+        using var below = double.NegativeInfinity.ToScalar();
+        return (where(ink, offsets, full_like(offsets, above)).amin([1, 2]), where(ink, offsets, full_like(offsets, below)).amax([1, 2]));
+    }
 
     private static Tensor PixelCentres(int size, bool alignCorners, ScalarType dtype, Device device) =>
         DeviceConstants.Get(nameof(MomentNormalisation), 1, size, alignCorners, dtype, device,

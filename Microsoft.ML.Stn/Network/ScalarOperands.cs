@@ -25,6 +25,13 @@ internal static class ScalarOperands
         return left.add(right, alpha);
     }
 
+    /// <summary>Adds <paramref name="other"/> to <paramref name="target"/> in place.</summary>
+    public static Tensor AddInPlace(this Tensor target, Tensor other)
+    {
+        using var alpha = 1.ToScalar();
+        return target.add_(other, alpha);
+    }
+
     /// <summary><paramref name="left"/> + <paramref name="right"/>.</summary>
     public static Tensor Plus(this Tensor left, double right)
     {
@@ -64,6 +71,9 @@ internal static class ScalarOperands
         return input.clamp(low, high);
     }
 
+    /// <summary>Each element raised to at least <paramref name="min"/>.</summary>
+    public static Tensor ClampedBelow(this Tensor input, double min) => WithScalar(min, input.clamp_min);
+
     /// <summary>C's fmod: the remainder with the sign of <paramref name="input"/>.</summary>
     public static Tensor Fmod(this Tensor input, double divisor) => WithScalar(divisor, input.fmod);
 
@@ -75,6 +85,9 @@ internal static class ScalarOperands
 
     /// <summary>Where <paramref name="input"/> is greater than <paramref name="value"/>.</summary>
     public static Tensor GreaterThan(this Tensor input, double value) => WithScalar(value, input.gt);
+
+    /// <summary>Where <paramref name="input"/> is less than <paramref name="value"/>.</summary>
+    public static Tensor LessThan(this Tensor input, double value) => WithScalar(value, input.lt);
 
     /// <summary>Where <paramref name="input"/> is at least <paramref name="value"/>.</summary>
     public static Tensor AtLeast(this Tensor input, double value) => WithScalar(value, input.ge);

@@ -1,3 +1,4 @@
+using Microsoft.ML.Stn.Network;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Stn.Training;
@@ -24,9 +25,9 @@ internal sealed class RunningTotals : IDisposable
         // The loss times the rows in float32, then summed in float64: the arithmetic of adding (float)loss * rows to a
         // double on the host, so the reported numbers do not change with where they are added up. Counts stay exact in
         // float64 up to 2^53 rows.
-        var lossTerm = (loss.detach() * rows).to_type(ScalarType.Float64);
+        var lossTerm = loss.detach().Times((long)rows).to_type(ScalarType.Float64);
         var correct = logits.detach().argmax(1).eq(labels).sum().to_type(ScalarType.Float64);
-        _totals.add_(stack([lossTerm, correct]));
+        _totals.AddInPlace(stack([lossTerm, correct]));
     }
 
     /// <summary>The loss summed over the rows so far and the number of correct predictions.</summary>

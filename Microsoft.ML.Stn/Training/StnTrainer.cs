@@ -166,7 +166,7 @@ internal sealed class StnTrainer
         {
             using var scope = NewDisposeScope();
             var (images, labels) = data.Range(start, Math.Min(EvaluationBatchSize, data.Count - start));
-            correct.add_(network.forward(images).Logits.argmax(1).eq(labels).sum());
+            correct.AddInPlace(network.forward(images).Logits.argmax(1).eq(labels).sum());
         }
         return (double)correct.item<long>() / data.Count;
     }
