@@ -74,14 +74,18 @@ public static class Sampler
         var wy = CubicWeights(y - y0);
         var flat = input.reshape(n, c, h * w);
 
+        var columns = new (Tensor Index, Tensor Mask)[4];
+        for (int i = 0; i < 4; i++)
+            columns[i] = Tap(x0.Plus(i - 1), w, padding, alignCorners);
         Tensor? output = null;
         for (int j = 0; j < 4; j++)
         {
             var (row, rowMask) = Tap(y0.Plus(j - 1), h, padding, alignCorners);
+            var rowStart = row.Times(w);
             for (int i = 0; i < 4; i++)
             {
-                var (column, columnMask) = Tap(x0.Plus(i - 1), w, padding, alignCorners);
-                var index = row.Times(w).Plus(column).reshape(n, 1, count).expand(n, c, count);
+                var (column, columnMask) = columns[i];
+                var index = rowStart.Plus(column).reshape(n, 1, count).expand(n, c, count);
                 var values = flat.gather(2, index).reshape(n, c, outH, outW);
                 var term = values * (wx[i] * wy[j] * rowMask * columnMask).unsqueeze(1);
                 output = output is null ? term : output.Plus(term);
