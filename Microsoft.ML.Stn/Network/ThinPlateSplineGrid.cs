@@ -41,14 +41,11 @@ public sealed class ThinPlateSplineGrid : IDisposable
     // (K² + 3) × K²: the first K² columns of L⁻¹, which take the targets to the spline's coefficients (w, a).
     private readonly Tensor _coefficients;
 
-    // Float64 and float32 copies, so that float32 training needs no conversion and float64 checks lose no precision:
-    // the control points p [K², 2], M [H′·W′, K²] (the grid as a linear function of the targets) and the identity grid x [H′·W′, 2].
-    private readonly Tensor _sources64;
-    private readonly Tensor _sources32;
-    private readonly Tensor _gridWeights64;
-    private readonly Tensor _gridWeights32;
-    private readonly Tensor _identityGrid64;
-    private readonly Tensor _identityGrid32;
+    // In float64 on the CPU; the forward pass reads copies in θ's dtype on θ's device from DeviceConstants: the control
+    // points p [K², 2], M [H′·W′, K²] (the grid as a linear function of the targets) and the identity grid x [H′·W′, 2].
+    private readonly Tensor _sources;
+    private readonly Tensor _gridWeights;
+    private readonly Tensor _identityGrid;
 
     /// <summary>Prepares the grid generator for a K×K control-point grid and an H′×W′ output.</summary>
     /// <param name="controlPointGridSize">K, at least <see cref="MinimumControlPointGridSize"/> and at most the smaller output side.</param>
@@ -73,15 +70,11 @@ public sealed class ThinPlateSplineGrid : IDisposable
         system.narrow(0, 0, count).narrow(1, count, 3).copy_(affine);
         system.narrow(0, count, 3).narrow(1, 0, count).copy_(affine.t());
         _coefficients = linalg.inv(system).narrow(1, 0, count).contiguous().DetachFromDisposeScope();
-        _sources64 = sources.DetachFromDisposeScope();
-        _sources32 = sources.to(ScalarType.Float32).DetachFromDisposeScope();
+        _sources = sources.DetachFromDisposeScope();
 
         var target = GridGenerator.TargetGrid(outputHeight, outputWidth, alignCorners, ScalarType.Float64).narrow(1, 0, 2);
-        _gridWeights64 = Evaluation(target).DetachFromDisposeScope();
-        _gridWeights32 = _gridWeights64.to(ScalarType.Float32).DetachFromDisposeScope();
-        _identityGrid64 = target.contiguous().DetachFromDisposeScope();
-        _identityGrid32 = GridGenerator.TargetGrid(outputHeight, outputWidth, alignCorners, ScalarType.Float32)
-            .narrow(1, 0, 2).contiguous().DetachFromDisposeScope();
+        _gridWeights = Evaluation(target).DetachFromDisposeScope();
+        _identityGrid = target.contiguous().DetachFromDisposeScope();
     }
 
     /// <summary>K, the number of control points along each side.</summary>
@@ -146,8 +139,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
     {
         ValidateTheta(theta);
         using var scope = NewDisposeScope();
-        var displacement = theta - Like(_sources32, _sources64, theta);
-        var grid = Like(_identityGrid32, _identityGrid64, theta).Plus(Like(_gridWeights32, _gridWeights64, theta).matmul(displacement));
+        var grid = Constant("Grid", theta, () => _identityGrid).Plus(Constant("GridWeights", theta, () => _gridWeights).matmul(Displacement(theta)));
         return grid.reshape(theta.shape[0], OutputHeight, OutputWidth, 2).MoveToOuterDisposeScope();
     }
 
@@ -167,8 +159,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
 
         using var scope = NewDisposeScope();
         var weights = Evaluation(points.to(ScalarType.Float64, _coefficients.device)).to(theta.dtype, theta.device);
-        var displacement = theta - Like(_sources32, _sources64, theta);
-        return points.to(theta.dtype, theta.device).Plus(weights.matmul(displacement)).MoveToOuterDisposeScope();
+        return points.to(theta.dtype, theta.device).Plus(weights.matmul(Displacement(theta))).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -186,8 +177,13 @@ public sealed class ThinPlateSplineGrid : IDisposable
             throw new ArgumentException($"expected at least 2 samples per side, got {samplesPerSide}", nameof(samplesPerSide));
         }
 
+        ValidateTheta(theta);
         using var scope = NewDisposeScope();
-        var mapped = MapPoints(theta, tensor(OutputBorder(samplesPerSide), dtype: ScalarType.Float64).reshape(-1, 2));
+        // The border and its weights depend only on the geometry: made once per device, not in every batch.
+        string border = $"Border{samplesPerSide}";
+        var points = Constant(border, theta, () => OutputBorder(samplesPerSide));
+        var weights = Constant(border + "Weights", theta, () => Evaluation(OutputBorder(samplesPerSide)));
+        var mapped = points.Plus(weights.matmul(Displacement(theta)));
         var low = mapped.amin(1);
         var high = mapped.amax(1);
         return cat([low, high], 1).MoveToOuterDisposeScope();
@@ -197,30 +193,26 @@ public sealed class ThinPlateSplineGrid : IDisposable
     /// The output grid as a linear function of the targets, in float32 as <see cref="Generate"/> computes it: the grid is
     /// points + weights·(θ − p), with points [H′·W′, 2] (the identity grid) and weights M [H′·W′, K²].
     /// </summary>
-    internal (float[] Points, float[] Weights) GridMap() =>
-        (_identityGrid32.data<float>().ToArray(), _gridWeights32.data<float>().ToArray());
+    internal (float[] Points, float[] Weights) GridMap() => (Floats(_identityGrid), Floats(_gridWeights));
 
     /// <summary>
     /// The points of <see cref="EnclosingBox"/>'s border (at its default sampling) as a linear function of the targets,
-    /// in float32 as <see cref="MapPoints"/> computes them: points [P, 2] and weights [P, K²].
+    /// in float32 as <see cref="EnclosingBox"/> computes them: points [P, 2] and weights [P, K²].
     /// </summary>
     internal (float[] Points, float[] Weights) BorderMap()
     {
         using var scope = NewDisposeScope();
-        var points = tensor(OutputBorder(BorderSamplesPerSide), dtype: ScalarType.Float64).reshape(-1, 2);
-        return (points.to(ScalarType.Float32).data<float>().ToArray(), Evaluation(points).to(ScalarType.Float32).data<float>().ToArray());
+        var points = OutputBorder(BorderSamplesPerSide);
+        return (Floats(points), Floats(Evaluation(points)));
     }
 
     /// <summary>Releases the precomputed matrices.</summary>
     public void Dispose()
     {
         _coefficients.Dispose();
-        _sources64.Dispose();
-        _sources32.Dispose();
-        _gridWeights64.Dispose();
-        _gridWeights32.Dispose();
-        _identityGrid64.Dispose();
-        _identityGrid32.Dispose();
+        _sources.Dispose();
+        _gridWeights.Dispose();
+        _identityGrid.Dispose();
     }
 
     private static double[] ControlPoints(int k)
@@ -250,7 +242,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
     /// alignCorners = false the edge is at ±1; with true, ±1 are the border pixels' centres and the edge is half a
     /// pixel further out.
     /// </summary>
-    private double[] OutputBorder(int samplesPerSide)
+    private Tensor OutputBorder(int samplesPerSide)
     {
         double EdgeOf(int size) => AlignCorners ? (size == 1 ? 1.0 : (double)size / (size - 1)) : 1.0;
         double ex = EdgeOf(OutputWidth), ey = EdgeOf(OutputHeight);
@@ -261,7 +253,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
             points.AddRange([u * ex, -ey, u * ex, ey, -ex, u * ey, ex, u * ey]);
         }
 
-        return [.. points];
+        return tensor(points.ToArray(), dtype: ScalarType.Float64).reshape(-1, 2);
     }
 
     /// <summary>U(‖a_i − b_j‖) for every pair, [A, B]: U(r) = r² log r², continued by U(0) = 0.</summary>
@@ -280,15 +272,25 @@ public sealed class ThinPlateSplineGrid : IDisposable
     private Tensor Evaluation(Tensor points)
     {
         using var scope = NewDisposeScope();
-        var rows = cat([Basis(points, _sources64), Affine(points)], 1);
+        var rows = cat([Basis(points, _sources), Affine(points)], 1);
         return rows.matmul(_coefficients).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The copy in θ's dtype, moved to θ's device when it is elsewhere (CPU copies are made once, here).</summary>
-    private static Tensor Like(Tensor single, Tensor @double, Tensor theta)
+    /// <summary>θ − p, the targets' displacement from the control points.</summary>
+    private Tensor Displacement(Tensor theta) => theta - Constant("Sources", theta, () => _sources);
+
+    /// <summary>
+    /// <paramref name="what"/> of this geometry (K, H′, W′, the convention) in θ's dtype on θ's device, made by
+    /// <paramref name="create"/> in float64 the first time; owned by <see cref="DeviceConstants"/>.
+    /// </summary>
+    private Tensor Constant(string what, Tensor theta, Func<Tensor> create) =>
+        DeviceConstants.Get($"{nameof(ThinPlateSplineGrid)}{ControlPointGridSize}.{what}", OutputHeight, OutputWidth, AlignCorners,
+            theta.dtype, theta.device, create);
+
+    private static float[] Floats(Tensor values)
     {
-        var value = theta.dtype == ScalarType.Float64 ? @double : single;
-        return value.dtype == theta.dtype && value.device == theta.device ? value : value.to(theta.dtype, theta.device);
+        using var single = values.to(ScalarType.Float32);
+        return single.data<float>().ToArray();
     }
 
     private void ValidateTheta(Tensor theta)
