@@ -91,13 +91,16 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         }
         else
         {
-            var matrices = _transformer is null
-                ? tensor(new[] { 1f, 0f, 0f, 0f, 1f, 0f }, [1, 2, 3], dtype: theta.dtype, device: theta.device).expand(boxes, -1, -1)
-                : theta.reshape(boxes, -1, 3);
+            var matrices = _transformer is null ? AffineIdentity(theta).expand(boxes, -1, -1) : theta.reshape(boxes, -1, 3);
             box = BoundingBox.FromTheta(matrices, a.OutputHeight, a.OutputWidth, a.Height, a.Width, a.AlignCorners);
         }
         return box.reshape(n, a.BoundingBoxesLength).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The 2×3 identity θ, [1, 2, 3], in <paramref name="like"/>'s dtype on its device.</summary>
+    private static Tensor AffineIdentity(Tensor like) =>
+        DeviceConstants.Get($"{nameof(StnClassifierNetwork)}.AffineIdentity", 2, 3, false, like.dtype, like.device,
+            () => tensor(TransformParameterisation.IdentityParameters(TransformKind.Affine), [1, 2, 3]));
 
     /// <summary>Sets the factor that brings the training data to unit root mean square.</summary>
     public void SetInputScale(float scale)
@@ -120,11 +123,12 @@ internal sealed class StnClassifierNetwork : nn.Module<Tensor, (Tensor Logits, T
         }
         else
         {
-            theta = tensor(_identity, [1, a.ThetaLength], device: input.device).expand(n, -1);
+            theta = DeviceConstants.Get($"{nameof(StnClassifierNetwork)}.Identity.{a.Transform}.{a.ControlPointGridSize}", a.TransformerCount,
+                a.ThetaLength, false, input.dtype, input.device, () => tensor(_identity, [1, a.ThetaLength])).expand(n, -1);
             var single = a.OutputHeight == a.Height && a.OutputWidth == a.Width
                 ? scaled
-                : SpatialTransformer.Warp(scaled, tensor(new[] { 1f, 0f, 0f, 0f, 1f, 0f }, [1, 2, 3], device: input.device).expand(n, -1, -1),
-                    a.OutputHeight, a.OutputWidth, a.Sampling, a.Padding, a.AlignCorners);
+                : SpatialTransformer.Warp(scaled, AffineIdentity(input).expand(n, -1, -1), a.OutputHeight, a.OutputWidth, a.Sampling,
+                    a.Padding, a.AlignCorners);
             rectifiedImage = a.TransformerCount == 1 ? single : cat(Enumerable.Repeat(single, a.TransformerCount).ToArray(), 1);
         }
         return (_classifier.forward(rectifiedImage), theta, rectifiedImage / _inputScale);

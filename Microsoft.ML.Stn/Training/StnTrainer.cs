@@ -234,6 +234,7 @@ internal sealed class StnTrainer
     private static Dictionary<string, Tensor> Snapshot(StnClassifierNetwork network)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope();
         return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
     }
 
