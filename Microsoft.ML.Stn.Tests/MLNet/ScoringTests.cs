@@ -113,5 +113,28 @@ public sealed class ScoringTests
         Assert.Contains("Label", e.Message);
     }
 
+    /// <summary>
+    /// ML.NET's TransformerChain disposes the transformers it holds: the network's memory is freed then, and what would
+    /// need it afterwards says so instead of reading freed weights.
+    /// </summary>
+    [TestMethod]
+    public void DisposingTheModelFreesTheNetworkAndLaterUseSaysSo()
+    {
+        var options = TrainedModel.Options();
+        options.Epochs = 1;
+        var (ml, model, test) = TrainedModel.Train(options);
+        var view = GlyphData.View(ml, test);
+        var scored = model.Transform(view);
+        Assert.HasCount(test.Count, TrainedModel.Vectors(scored, "Score"));
+
+        ((IDisposable)model).Dispose();
+        var e = Assert.ThrowsExactly<ObjectDisposedException>(() => TrainedModel.Vectors(scored, "Score"));
+        Assert.Contains("disposed", e.Message);
+        Assert.ThrowsExactly<ObjectDisposedException>(() => ml.Model.Save(model, view.Schema, new MemoryStream()));
+        var transformer = ((IEnumerable<ITransformer>)model).OfType<StnClassifyTransformer>().Single();
+        transformer.Dispose();
+        Assert.AreEqual(Glyphs.ClassCount, transformer.ClassCount, "the description stays readable");
+    }
+
     private static string Key(float[] pixels) => string.Join(",", pixels.Select((v, i) => (v, i)).Where(p => p.v > 0).Take(40));
 }

@@ -6,22 +6,34 @@ namespace Microsoft.ML.Stn.MLNet;
 /// <summary>
 /// Runs the trained network on a batch of planar images in eval mode without gradients and copies the results into
 /// the batch's arrays, once per batch. Calls are serialised: one forward pass already uses every intra-op thread, and
-/// it keeps the module's use single-threaded.
+/// it keeps the module's use single-threaded. The scorer owns the network: disposing it frees the weights' native
+/// (or device) memory, after which the network can no longer be used.
 /// </summary>
-internal sealed class BatchScorer
+internal sealed class BatchScorer : IDisposable
 {
     private readonly StnClassifierNetwork _network;
     private readonly object _lock = new();
+    private bool _disposed;
 
     public BatchScorer(StnClassifierNetwork network)
     {
         _network = network;
         _network.eval();
+        Architecture = network.Architecture;
     }
 
-    public StnArchitecture Architecture => _network.Architecture;
+    public StnArchitecture Architecture { get; }
 
-    public StnClassifierNetwork Network => _network;
+    /// <summary>The network, for saving and export.</summary>
+    /// <exception cref="ObjectDisposedException">The scorer was disposed.</exception>
+    public StnClassifierNetwork Network
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _network;
+        }
+    }
 
     /// <summary>
     /// Scores the first <paramref name="count"/> images of the batch's pixels on the network's device. The outputs are
@@ -32,6 +44,7 @@ internal sealed class BatchScorer
         var a = Architecture;
         lock (_lock)
         {
+            ThrowIfDisposed();
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             var input = tensor(batch.Pixels.AsMemory(0, count * a.PixelCount), [count, a.Channels, a.Height, a.Width])
@@ -55,6 +68,22 @@ internal sealed class BatchScorer
                 offset += length;
             }
         }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _network.Dispose();
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+            throw new ObjectDisposedException(nameof(StnClassifyTransformer), "The StnClassify model was disposed: its network's memory is released.");
     }
 
     /// <summary>The 1-based key of the most probable class, or 0 (missing) when the scores are not finite.</summary>

@@ -15,8 +15,10 @@ namespace Microsoft.ML.Stn;
 /// A trained spatial transformer network classifier. <see cref="Transform"/> keeps every input column and adds
 /// <c>PredictedLabel</c> (key-typed like the label), <c>Score</c> (class probabilities), θ, the bounding box and, when
 /// named, the rectified image. Scoring is lazy and batched; the transformer is safe to use from several threads.
+/// Disposing it (or the <see cref="TransformerChain{TLastTransformer}"/> that holds it) frees the network's native
+/// memory, on a GPU its device memory, at once instead of at finalisation; it cannot score, save or export after that.
 /// </summary>
-public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
+public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel, IDisposable
 {
     internal const string LoaderSignature = "StnClassifyTransformer";
     private const string Component = "Microsoft.ML.Stn (StnClassify transformer)";
@@ -40,14 +42,13 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
         LabelKeys labels, int scoringBatchSize, IReadOnlyList<StnTrainingProgress> history)
     {
         _host = env.Register(nameof(StnClassifyTransformer));
-        Network = network;
         Scorer = new BatchScorer(network);
         Outputs = new StnOutputColumns(names, labels, network.Architecture);
         ScoringBatchSize = scoringBatchSize;
         TrainingHistory = history;
     }
 
-    internal StnClassifierNetwork Network { get; }
+    internal StnClassifierNetwork Network => Scorer.Network;
 
     internal BatchScorer Scorer { get; }
 
@@ -57,7 +58,7 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
 
     internal LabelKeys Labels => Outputs.Labels;
 
-    internal StnArchitecture Architecture => Network.Architecture;
+    internal StnArchitecture Architecture => Scorer.Architecture;
 
     /// <summary>Name of the image column the transformer reads.</summary>
     public string FeatureColumnName => ColumnNames.Features;
@@ -211,11 +212,14 @@ public sealed class StnClassifyTransformer : ITransformer, ICanSaveModel
         }
         catch
         {
-            transformer.Network.Dispose();
+            transformer.Dispose();
             throw;
         }
         return transformer;
     }
+
+    /// <summary>Frees the network's native memory; later scoring, saving or export throws <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose() => Scorer.Dispose();
 
     private static string? OrNull(string name) => name.Length == 0 ? null : name;
 }
