@@ -92,21 +92,37 @@ internal sealed class ImageInput
         $"Vector<Single, {channels * height * width}> (Channels {channels} × ImageHeight {height} × ImageWidth {width}, planar) or Image";
 
     /// <summary>Creates a reader of the current row of <paramref name="row"/>; it allocates nothing per row.</summary>
-    public Action<Span<float>> CreateReader(DataViewRow row)
+    public PixelReader CreateReader(DataViewRow row)
     {
-        var source = row;
-        var column = Column;
-        if (_imageToPixels is not null)
+        if (_imageToPixels is null)
+            return new PixelReader(row.GetGetter<VBuffer<float>>(Column), null);
+        var pixels = _imageToPixels.OutputSchema[PixelsColumn];
+        var mapped = _imageToPixels.GetRow(row, [pixels]);
+        return new PixelReader(mapped.GetGetter<VBuffer<float>>(pixels), mapped);
+    }
+
+    /// <summary>
+    /// Copies the current row's pixels into a planar span. Disposing it disposes the row that ML.NET's image transforms
+    /// map, which is what releases the last image they resized or converted.
+    /// </summary>
+    public sealed class PixelReader : IDisposable
+    {
+        private readonly ValueGetter<VBuffer<float>> _getter;
+        private readonly DataViewRow? _mapped;
+        private VBuffer<float> _buffer;
+
+        internal PixelReader(ValueGetter<VBuffer<float>> getter, DataViewRow? mapped)
         {
-            column = _imageToPixels.OutputSchema[PixelsColumn];
-            source = _imageToPixels.GetRow(row, [column]);
+            _getter = getter;
+            _mapped = mapped;
         }
-        var getter = source.GetGetter<VBuffer<float>>(column);
-        var buffer = default(VBuffer<float>);
-        return destination =>
+
+        public void Read(Span<float> destination)
         {
-            getter(ref buffer);
-            buffer.CopyTo(destination);
-        };
+            _getter(ref _buffer);
+            _buffer.CopyTo(destination);
+        }
+
+        public void Dispose() => _mapped?.Dispose();
     }
 }

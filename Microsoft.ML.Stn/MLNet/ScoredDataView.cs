@@ -101,7 +101,7 @@ internal sealed class ScoredDataView : IDataView, ITransformCanSaveOnnx
     {
         private readonly ScoredDataView _parent;
         private readonly DataViewRowCursor _input;
-        private readonly Action<Span<float>> _readPixels;
+        private readonly ImageInput.PixelReader _pixels;
         private readonly ScoredBatch _batch;
         private readonly bool[] _active;
         private readonly ColumnBuffer?[] _buffers;
@@ -116,7 +116,7 @@ internal sealed class ScoredDataView : IDataView, ITransformCanSaveOnnx
             _parent = parent;
             _input = input;
             _active = active;
-            _readPixels = parent._image.CreateReader(input);
+            _pixels = parent._image.CreateReader(input);
             int capacity = parent._batchSize;
             _batch = new ScoredBatch(parent._scorer, parent._outputs, capacity, i => active[i]);
             _buffers = new ColumnBuffer?[input.Schema.Count];
@@ -148,7 +148,7 @@ internal sealed class ScoredDataView : IDataView, ITransformCanSaveOnnx
             _count = 0;
             while (_count < _batch.Capacity && _input.MoveNext())
             {
-                _readPixels(_batch.PixelsOf(_count));
+                _pixels.Read(_batch.PixelsOf(_count));
                 foreach (var buffer in _buffers) buffer?.Fill(_count);
                 _inputId(ref _ids[_count]);
                 _count++;
@@ -179,7 +179,11 @@ internal sealed class ScoredDataView : IDataView, ITransformCanSaveOnnx
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _input.Dispose();
+            if (disposing)
+            {
+                _pixels.Dispose();
+                _input.Dispose();
+            }
             base.Dispose(disposing);
         }
     }

@@ -36,13 +36,14 @@ internal sealed class StnRowMapper : IRowMapper
         if (!Enumerable.Range(0, getters.Length).Any(activeOutput))
             return getters;
         var batch = new ScoredBatch(_parent.Scorer, _parent.Outputs, 1, activeOutput);
-        var readPixels = _image.CreateReader(input);
+        var pixels = _image.CreateReader(input);
+        disposer = pixels.Dispose;
         long scoredPosition = -1;
         int ScoreCurrentRow()
         {
             if (scoredPosition != input.Position || input.Position < 0)
             {
-                readPixels(batch.PixelsOf(0));
+                pixels.Read(batch.PixelsOf(0));
                 batch.Score(1);
                 scoredPosition = input.Position;
             }

@@ -22,7 +22,7 @@ internal static class TrainingDataLoader
         long skipped = 0;
         using (var cursor = data.GetRowCursor(new[] { image.Column, label }))
         {
-            var read = image.CreateReader(cursor);
+            using var reader = image.CreateReader(cursor);
             var labelGetter = cursor.GetGetter<uint>(label);
             uint key = 0;
             while (cursor.MoveNext())
@@ -37,7 +37,7 @@ internal static class TrainingDataLoader
                 if ((long)(row + 1) * pixels > buffer.Length)
                     Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, int.MaxValue / pixels * (long)pixels));
                 var destination = buffer.AsSpan(row * pixels, pixels);
-                read(destination);
+                reader.Read(destination);
                 int bad = IndexOfNonFinite(destination);
                 if (bad >= 0)
                 {
