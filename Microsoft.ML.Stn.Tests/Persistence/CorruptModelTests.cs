@@ -82,6 +82,23 @@ public sealed class CorruptModelTests
         }
     }
 
+    /// <summary>The payload's length is read before the checksum can vouch for it: a wrong one is caught, not allocated.</summary>
+    [TestMethod]
+    [DataRow(int.MaxValue)]
+    [DataRow(-1L)]
+    [DataRow(100L)]
+    public void WrongPayloadLengthNamesTheComponent(long length)
+    {
+        using var folder = new PersistenceFiles.TempFolder();
+        var path = PersistenceFiles.SaveTrainedModel(folder);
+        PersistenceFiles.RewriteEntry(path, entry =>
+        {
+            BitConverter.TryWriteBytes(entry.AsSpan(sizeof(int), sizeof(long)), length);
+            return entry;
+        });
+        Mentions(LoadFails(path), "StnModel.bin", "corrupted or truncated");
+    }
+
     [TestMethod]
     public void GarbageGeometryBehindAValidChecksumNamesTheComponent()
     {

@@ -58,12 +58,16 @@ internal static class ChecksummedEntry
                             : "It is an older format: load it with the Microsoft.ML.Stn version that saved it, or train the model again.");
                 }
                 long length = reader.ReadInt64();
-                if (length < 0 || length > int.MaxValue)
-                    throw new InvalidDataException($"payload length {length}");
-                payload = reader.ReadBytes((int)length);
-                var hash = reader.ReadBytes(HashLength);
-                if (payload.Length != length || hash.Length != HashLength)
-                    throw new EndOfStreamException("the entry ends early");
+                // The length is outside the checksum, so it is checked against the bytes that follow rather than trusted
+                // with an allocation of its size.
+                using var rest = new MemoryStream();
+                reader.BaseStream.CopyTo(rest);
+                if (length < 0 || length + HashLength > rest.Length)
+                    throw new EndOfStreamException($"the entry ends early for its payload length {length}");
+                if (length + HashLength < rest.Length)
+                    throw new InvalidDataException($"{rest.Length - length - HashLength} bytes follow the checksum");
+                payload = rest.GetBuffer().AsSpan(0, (int)length).ToArray();
+                var hash = rest.GetBuffer().AsSpan((int)length, HashLength);
                 if (!SHA256.HashData(payload).AsSpan().SequenceEqual(hash))
                     throw new InvalidDataException("its checksum does not match its contents");
             }
