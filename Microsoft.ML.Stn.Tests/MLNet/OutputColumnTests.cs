@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.Data;
 using Stn.Datasets;
 
@@ -35,6 +36,35 @@ public sealed class OutputColumnTests
         Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 4), schema["BoundingBox"].Type);
         var stn = TrainedModel.Transformer;
         Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, stn.OutputHeight * stn.OutputWidth), schema[TrainedModel.RectifiedColumn].Type);
+    }
+
+    /// <summary>Numeric labels name Score's slots as ML.NET writes numbers, whatever the culture the model is trained in.</summary>
+    [TestMethod]
+    public void NumericLabelsNameTheScoreSlotsInvariantly()
+    {
+        var culture = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE");
+        try
+        {
+            var ml = new MLContext(1);
+            var images = GlyphData.Images(60, seed: 3);
+            var view = images.ToDataView(ml, c => (c + 0.5).ToString(CultureInfo.InvariantCulture));
+            var options = TrainedModel.Options();
+            options.Epochs = 1;
+            var model = ml.Transforms.Conversion.ConvertType("Label", outputKind: DataKind.Single)
+                .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
+                .Append(ml.Transforms.StnClassify(options))
+                .Fit(view);
+            var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+            model.Transform(view).Schema["Score"].GetSlotNames(ref slotNames);
+            var names = slotNames.DenseValues().Select(v => v.ToString()).ToArray();
+            Assert.IsNotEmpty(names);
+            Assert.IsTrue(names.All(n => n.EndsWith(".5", StringComparison.Ordinal)), string.Join(" ", names));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+        }
     }
 
     [TestMethod]
