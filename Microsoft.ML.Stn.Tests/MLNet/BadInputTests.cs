@@ -18,6 +18,14 @@ public sealed class BadInputTests
         public float[] Features { get; set; } = new float[32 * 32];
     }
 
+    private sealed class VectorLabel
+    {
+        [VectorType(2)]
+        public string[] Label { get; set; } = ["a", "b"];
+        [VectorType(32 * 32)]
+        public float[] Features { get; set; } = new float[32 * 32];
+    }
+
     private static StnClassifyOptions Options() => new() { ImageHeight = 32, ImageWidth = 32, Epochs = 1 };
 
     private static Exception Fit(MLContext ml, IDataView data, StnClassifyOptions options) =>
@@ -86,6 +94,20 @@ public sealed class BadInputTests
         var data = ml.Data.LoadFromEnumerable(new[] { new FloatLabel { Label = 1 }, new FloatLabel { Label = 2 } });
         var e = Assert.Throws<Exception>(() => ml.Transforms.StnClassify(Options()).Fit(data));
         Mentions(e, "Label", "Key", "Single");
+    }
+
+    /// <summary>A vector of keys is a key column too, but not one label per row: the pipeline's schema check refuses it before any training.</summary>
+    [TestMethod]
+    public void LabelThatIsAVectorOfKeysIsRefusedByTheSchemaCheck()
+    {
+        var ml = new MLContext(1);
+        var data = ml.Data.LoadFromEnumerable(new[] { new VectorLabel(), new VectorLabel { Label = ["b", "c"] } });
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.StnClassify(Options()));
+        // SchemaShape.Create is internal to ML.NET; pipelines call it before fitting.
+        var shape = (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!
+            .Invoke(null, [data.Schema])!;
+        var e = Assert.Throws<Exception>(() => pipeline.GetOutputSchema(shape));
+        Mentions(e, "Label", "Key<UInt32>");
     }
 
     [TestMethod]

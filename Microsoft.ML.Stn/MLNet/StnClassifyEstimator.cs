@@ -117,7 +117,7 @@ public sealed class StnClassifyEstimator : IEstimator<StnClassifyTransformer>
         ImageInput.Check(_host, inputSchema, o.FeatureColumnName, o.Channels, o.ImageHeight, o.ImageWidth);
         if (!inputSchema.TryFindColumn(o.LabelColumnName, out var label))
             throw _host.ExceptSchemaMismatch(nameof(inputSchema), "label", o.LabelColumnName);
-        if (!label.IsKey)
+        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType.RawType != typeof(uint))
             throw _host.ExceptSchemaMismatch(nameof(inputSchema), "label", o.LabelColumnName, "Key<UInt32> (apply MapValueToKey first)", label.GetTypeString());
         var labels = LabelKeys.ForShape(label);
         StnOutputColumns.CheckBoundingBoxName(_host, o.BoundingBoxColumnName, inputSchema.Select(c => c.Name));
