@@ -113,6 +113,34 @@ public sealed class ScoringTests
         Assert.Contains("Label", e.Message);
     }
 
+    [TestMethod]
+    public void CursorRefusesReadsBeforeTheFirstRowAndAfterTheLast()
+    {
+        var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        using var cursor = scored.GetRowCursor(new[] { scored.Schema["Score"], scored.Schema["Label"] });
+        var score = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+        var label = cursor.GetGetter<uint>(scored.Schema["Label"]);
+        var id = cursor.GetIdGetter();
+        var value = default(VBuffer<float>);
+        uint key = 0;
+        var rowId = default(DataViewRowId);
+        Assert.AreEqual(-1, cursor.Position);
+        Assert.Throws<InvalidOperationException>(() => score(ref value));
+        Assert.Throws<InvalidOperationException>(() => label(ref key));
+        int rows = 0;
+        while (cursor.MoveNext())
+        {
+            Assert.AreEqual(rows++, cursor.Position);
+            score(ref value);
+            id(ref rowId);
+        }
+        Assert.AreEqual(TrainedModel.TestImages.Count, rows);
+        Assert.AreEqual(-1, cursor.Position, "after the last row");
+        Assert.Throws<InvalidOperationException>(() => score(ref value));
+        Assert.Throws<InvalidOperationException>(() => id(ref rowId));
+        Assert.IsFalse(cursor.MoveNext());
+    }
+
     /// <summary>
     /// ML.NET's TransformerChain disposes the transformers it holds: the network's memory is freed then, and what would
     /// need it afterwards says so instead of reading freed weights.

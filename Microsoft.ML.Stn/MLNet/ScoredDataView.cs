@@ -136,7 +136,11 @@ internal sealed class ScoredDataView : IDataView, ITransformCanSaveOnnx
         {
             if (++_row >= _count)
             {
-                if (!Fill()) return false;
+                if (!Fill())
+                {
+                    _position = -1;
+                    return false;
+                }
                 _row = 0;
             }
             _position++;
@@ -164,15 +168,20 @@ internal sealed class ScoredDataView : IDataView, ITransformCanSaveOnnx
             {
                 var buffer = _buffers[column.Index]
                     ?? throw RowErrors.NotRequested(column);
-                return buffer.Getter<TValue>(() => _row, column);
+                return buffer.Getter<TValue>(CurrentRow, column);
             }
             int output = column.Index - _input.Schema.Count;
             if (!_active[output])
                 throw RowErrors.NotRequested(column);
-            return _batch.Getter(output, () => _row) as ValueGetter<TValue> ?? throw RowErrors.WrongType(column, typeof(TValue));
+            return _batch.Getter(output, CurrentRow) as ValueGetter<TValue> ?? throw RowErrors.WrongType(column, typeof(TValue));
         }
 
-        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = _ids[_row];
+        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = _ids[CurrentRow()];
+
+        /// <summary>The current row's index in the batch; ML.NET's cursors refuse reads before the first row and after the last.</summary>
+        private int CurrentRow() => _position >= 0
+            ? _row
+            : throw new InvalidOperationException("The cursor is not on a row: call MoveNext first, and read nothing after it returns false.");
 
         public override bool IsColumnActive(DataViewSchema.Column column) =>
             column.Index < _input.Schema.Count ? _buffers[column.Index] is not null : _active[column.Index - _input.Schema.Count];
