@@ -85,8 +85,8 @@ internal static class StnOnnxExport
         var logits = OnnxLayers.Sequential(g, "classifier.head", classifierHead,
             OnnxLayers.Sequential(g, "classifier.features", classifierFeatures, rectified));
 
+        var probabilities = g.Op("Softmax", "probabilities", n => n.AddAttribute("axis", 1L), logits);
         // Output variables are added only now, so that a column that replaces the feature column is read first.
-        string? probabilities = null;
         for (int i = 0; i < outputs.Columns.Length; i++)
         {
             var added = outputs.Columns[i];
@@ -94,11 +94,10 @@ internal static class StnOnnxExport
             switch (outputs.Kinds[i])
             {
                 case StnOutput.Score:
-                    g.Into("Softmax", output, n => n.AddAttribute("axis", 1L), logits);
-                    probabilities = output;
+                    g.Into("Identity", output, null, probabilities);
                     break;
                 case StnOutput.PredictedLabel:
-                    PredictedKey(g, probabilities ?? g.Op("Softmax", "probabilities", n => n.AddAttribute("axis", 1L), logits), output);
+                    PredictedKey(g, probabilities, output);
                     break;
                 case StnOutput.Theta:
                     g.Into("Identity", output, null, Joined("thetas", thetas));
