@@ -4,8 +4,8 @@ namespace Microsoft.ML.Stn.MLNet;
 
 /// <summary>
 /// Pixel and result buffers for up to <see cref="Capacity"/> rows, filled by one forward pass, and the getters that
-/// serve one row of the results. Allocated once per cursor or row, reused for every batch; outputs nobody asked for
-/// get no buffer and are not computed.
+/// serve one row of the results. Allocated once per cursor or row, reused for every batch; a bounding box or rectified
+/// image nobody asked for gets no buffer and is not copied back (the box is not computed at all).
 /// </summary>
 internal sealed class ScoredBatch
 {

@@ -15,7 +15,8 @@ public sealed class StnClassifyOptions
     /// Name of the image column: either a known-size <c>vector&lt;float&gt;</c> of length
     /// <see cref="Channels"/> × <see cref="ImageHeight"/> × <see cref="ImageWidth"/> in planar (CHW) order, exactly what
     /// <c>ExtractPixels</c> produces with its defaults, or an <c>MLImage</c> column (converted with the same conventions:
-    /// values 0–255, planes R, G, B; one channel is the mean of R, G and B; resized bilinearly when its size differs).
+    /// values 0–255, planes R, G, B; one channel through ML.NET's <c>ConvertToGrayscale</c>; resized by ML.NET's
+    /// <c>ResizeImages</c>, filling the model's size, when its size differs).
     /// Default <c>Features</c>.
     /// </summary>
     public string FeatureColumnName { get; set; } = DefaultColumnNames.Features;

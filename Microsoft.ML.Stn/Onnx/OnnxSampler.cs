@@ -22,7 +22,7 @@ internal static class OnnxSampler
     public static string Warp(OnnxGraph g, StnArchitecture a, string image, string theta) =>
         Warp(g, a, image, theta, a.OutputHeight, a.OutputWidth);
 
-    /// <summary>The same, with another output size: a refinement step's view of the whole input is H×W.</summary>
+    /// <summary>The same, with another output size: the size of a look's view (<see cref="StnArchitecture.ViewSize"/>).</summary>
     public static string Warp(OnnxGraph g, StnArchitecture a, string image, string theta, int outputHeight, int outputWidth)
     {
         var (x, y) = SourceCoordinates(g, a, theta, outputHeight, outputWidth);
@@ -68,7 +68,7 @@ internal static class OnnxSampler
     /// <summary>Normalised source (x, y) of every output pixel, each [N, H′·W′]: θ applied to the target grid.</summary>
     private static (string X, string Y) SourceCoordinates(OnnxGraph g, StnArchitecture a, string theta, int outputHeight, int outputWidth)
     {
-        // Every refinement step's view has the input's size, so those steps share one grid.
+        // The target grid depends only on the size, so warps of one size (every look's view) share one.
         var target = g.Shared($"target_grid.{outputHeight}x{outputWidth}", () =>
         {
             using var grid = GridGenerator.TargetGrid(outputHeight, outputWidth, a.AlignCorners, ScalarType.Float32);

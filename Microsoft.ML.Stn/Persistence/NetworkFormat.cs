@@ -62,7 +62,8 @@ internal static class NetworkFormat
             UseSpatialTransformer: reader.ReadBoolean(),
             ControlPointGridSize: Positive(reader.ReadInt32(), "control-point grid size"),
             TransformerCount: Positive(reader.ReadInt32(), "transformer count"));
-        // Format 2 predates these settings; its networks were built with the values that are the defaults now.
+        // Format 2 predates these settings; its networks had one refinement step, a localisation net of width 1 and no
+        // batch normalisation, which are the record's defaults (not the options' defaults of today).
         if (formatVersion >= 3)
         {
             architecture = architecture with
