@@ -51,13 +51,15 @@ public static class BoundingBox
     {
         ArgumentNullException.ThrowIfNull(normalised);
         using var scope = NewDisposeScope();
-        var x = ToPixelEdges(normalised.index_select(1, tensor(new long[] { 0, 2 }, device: normalised.device)), inputWidth, alignCorners);
-        var y = ToPixelEdges(normalised.index_select(1, tensor(new long[] { 1, 3 }, device: normalised.device)), inputHeight, alignCorners);
+        // [N, 2, 2]: the (left, top) and (right, bottom) corners; x and y are their first and second coordinates.
+        var corners = normalised.view(-1, 2, 2);
+        var x = ToPixelEdges(corners.select(2, 0), inputWidth, alignCorners);
+        var y = ToPixelEdges(corners.select(2, 1), inputHeight, alignCorners);
         return stack([x.select(1, 0), y.select(1, 0), x.select(1, 1), y.select(1, 1)], 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Normalised coordinate of the outer edge of the last pixel of a side of <paramref name="size"/> pixels.</summary>
-    private static double OuterEdge(int size, bool alignCorners) =>
+    internal static double OuterEdge(int size, bool alignCorners) =>
         alignCorners && size > 1 ? 1.0 + 1.0 / (size - 1) : 1.0;
 
     private static Tensor ToPixelEdges(Tensor normalised, int size, bool alignCorners) => alignCorners

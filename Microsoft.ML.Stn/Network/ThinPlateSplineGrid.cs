@@ -114,12 +114,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
     public static void Validate(int controlPointGridSize, int outputHeight, int outputWidth)
     {
         GridGenerator.ValidateOutputSize(outputHeight, outputWidth);
-        if (controlPointGridSize < MinimumControlPointGridSize)
-        {
-            throw new ArgumentException(
-                $"expected a control-point grid of at least {MinimumControlPointGridSize}×{MinimumControlPointGridSize}, got K = {controlPointGridSize}",
-                nameof(controlPointGridSize));
-        }
+        ValidateGridSize(controlPointGridSize);
 
         int side = Math.Min(outputHeight, outputWidth);
         if (controlPointGridSize > side)
@@ -215,14 +210,19 @@ public sealed class ThinPlateSplineGrid : IDisposable
         _identityGrid.Dispose();
     }
 
-    private static double[] ControlPoints(int k)
+    private static void ValidateGridSize(int controlPointGridSize)
     {
-        if (k < MinimumControlPointGridSize)
+        if (controlPointGridSize < MinimumControlPointGridSize)
         {
             throw new ArgumentException(
-                $"expected a control-point grid of at least {MinimumControlPointGridSize}×{MinimumControlPointGridSize}, got K = {k}",
-                "controlPointGridSize");
+                $"expected a control-point grid of at least {MinimumControlPointGridSize}×{MinimumControlPointGridSize}, got K = {controlPointGridSize}",
+                nameof(controlPointGridSize));
         }
+    }
+
+    private static double[] ControlPoints(int k)
+    {
+        ValidateGridSize(k);
 
         var points = new double[2 * k * k];
         for (int i = 0; i < k; i++)
@@ -244,8 +244,7 @@ public sealed class ThinPlateSplineGrid : IDisposable
     /// </summary>
     private Tensor OutputBorder(int samplesPerSide)
     {
-        double EdgeOf(int size) => AlignCorners ? (size == 1 ? 1.0 : (double)size / (size - 1)) : 1.0;
-        double ex = EdgeOf(OutputWidth), ey = EdgeOf(OutputHeight);
+        double ex = BoundingBox.OuterEdge(OutputWidth, AlignCorners), ey = BoundingBox.OuterEdge(OutputHeight, AlignCorners);
         var points = new List<double>(8 * samplesPerSide);
         for (int s = 0; s < samplesPerSide; s++)
         {
