@@ -10,13 +10,17 @@ using Stn.Examples;
 CommandLine options;
 // The batch size every model trains with, unless --stn sets the STN's own.
 const int BatchSize = 64;
-int stnBatchSize;
+// The STN's shared settings after --stn, which may change any of them, for the table's header.
+StnClassifyOptions stnShared;
 try
 {
     options = CommandLine.Parse(args);
-    var stnSettings = new StnClassifyOptions { BatchSize = BatchSize };
-    OptionSettings.Apply(stnSettings, options.StnSettings);
-    stnBatchSize = stnSettings.BatchSize;
+    stnShared = new StnClassifyOptions
+    {
+        Epochs = options.Epochs, BatchSize = BatchSize, LearningRate = options.StnLearningRate,
+        LocalisationLearningRate = options.LocalisationLearningRate, LearningRateSchedule = options.Schedule,
+    };
+    OptionSettings.Apply(stnShared, options.StnSettings);
 }
 catch (ArgumentException e)
 {
@@ -193,9 +197,11 @@ TrainedModel Train(MLContext ml, int seed, string tag, string label, bool useSpa
 void PrintSeed(SeedResult r)
 {
     Console.WriteLine();
-    Console.WriteLine($"Seed {r.Seed}, test set: {options.Test} images, {options.Epochs} epochs each, batch {BatchSize}{(stnBatchSize != BatchSize ? $" (STN {stnBatchSize})" : "")}, Adam learning rates: " +
-                      $"CNN, oracle and perfect warp 0.001, STN classifier {options.StnLearningRate:G3}, localisation net {options.LocalisationLearningRate:G3}, " +
-                      $"schedule {options.Schedule}");
+    string StnOwn<T>(T shared, T stn) => EqualityComparer<T>.Default.Equals(shared, stn) ? "" : $" (STN {stn})";
+    Console.WriteLine($"Seed {r.Seed}, test set: {options.Test} images, {options.Epochs} epochs each{StnOwn(options.Epochs, stnShared.Epochs)}, " +
+                      $"batch {BatchSize}{StnOwn(BatchSize, stnShared.BatchSize)}, Adam learning rates: " +
+                      $"CNN, oracle and perfect warp 0.001, STN classifier {stnShared.LearningRate:G3}, localisation net {stnShared.LocalisationLearningRate:G3}, " +
+                      $"schedule {options.Schedule}{StnOwn(options.Schedule, stnShared.LearningRateSchedule)}");
     Console.WriteLine($"{"Model",-26}{"Accuracy",10}{"Macro acc",11}{"Log-loss",10}{"Train time",12}");
     foreach (var run in new[] { r.Stn, r.Baseline, r.Oracle, r.Perfect })
     {
