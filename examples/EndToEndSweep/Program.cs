@@ -10,16 +10,28 @@ using Stn.Examples;
 var seeds = new[] { 1, 2, 3 };
 var scenarios = new[] { "centring", "rotation", "colocalisation" };
 var settings = "";
-for (int i = 0; i + 1 < args.Length; i += 2)
+const string Usage = "Usage: EndToEndSweep [--seeds 1,2,3] [--scenarios centring,rotation,colocalisation] [--stn Option=Value,...]";
+if (args.Length % 2 != 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+for (int i = 0; i < args.Length; i += 2)
 {
     if (args[i] == "--seeds") seeds = args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
     else if (args[i] == "--scenarios") scenarios = args[i + 1].Split(',');
     else if (args[i] == "--stn") settings = args[i + 1];
     else
     {
-        Console.Error.WriteLine("Usage: EndToEndSweep [--seeds 1,2,3] [--scenarios centring,rotation,colocalisation] [--stn Option=Value,...]");
+        Console.Error.WriteLine(Usage);
         return 2;
     }
+}
+// Checked before the first run, which may be hours before an unknown name's turn.
+if (scenarios.Except(["centring", "rotation", "colocalisation"]).FirstOrDefault() is { } unknown)
+{
+    Console.Error.WriteLine($"Unknown scenario '{unknown}'. {Usage}");
+    return 2;
 }
 void Configure(StnClassifyOptions options) => OptionSettings.Apply(options, settings);
 try

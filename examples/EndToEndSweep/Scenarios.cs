@@ -147,12 +147,12 @@ public static class Scenarios
         Math.Atan2(theta[3] - theta[1], theta[0] + theta[4]) * 180 / Math.PI;
 
     /// <summary>
-    /// Mean over classes of the standard deviation of (applied angle + θ angle), wrapped to ±180°: the rotation the
-    /// warp leaves. Within a class, because the warp may settle on any fixed pose per class, not necessarily upright.
+    /// Mean over classes of the circular spread of (applied angle + θ angle): the rotation the warp leaves. Within a
+    /// class, because the warp may settle on any fixed pose per class, not necessarily upright (and circular, because
+    /// that pose may lie near ±180°).
     /// </summary>
     private static double RotationSpreadPerClass(LabelledImages test, Func<int, double> thetaAngle) =>
-        test.Labels.Distinct().Average(cls => ImageStatistics.Spread(Enumerable.Range(0, test.Count)
+        test.Labels.Distinct().Average(cls => ImageStatistics.AngleSpreadDegrees([.. Enumerable.Range(0, test.Count)
             .Where(i => test.Labels[i] == cls)
-            .Select(i => Math.IEEERemainder(test.Distortions[i].AngleDegrees + thetaAngle(i), 360))
-            .ToList()));
+            .Select(i => test.Distortions[i].AngleDegrees + thetaAngle(i))]));
 }

@@ -11,12 +11,14 @@ using Stn.Examples;
 // Usage: ParallelTransformers [--train N] [--test N] [--epochs N] [--seeds N] [--transform KIND] [--height H] [--glyph SIDE]
 //        [--output SIDE] [--classes GLYPH_CLASSES] [--counts 0,1,2] [--localisation-lr RATE] [--alignment WEIGHT]
 //        [--stn Option=Value,...] (further StnClassifyOptions of every model)
+string[] known = ["train", "test", "epochs", "seeds", "transform", "height", "glyph", "output", "classes", "counts", "localisation-lr", "alignment", "stn"];
 var values = new Dictionary<string, string>(StringComparer.Ordinal);
-for (int i = 0; i + 1 < args.Length; i += 2)
+for (int i = 0; i < args.Length; i += 2)
 {
-    if (!args[i].StartsWith("--", StringComparison.Ordinal))
+    // A misspelt option would otherwise run the whole comparison on the defaults.
+    if (!args[i].StartsWith("--", StringComparison.Ordinal) || !known.Contains(args[i][2..]) || i + 1 >= args.Length)
     {
-        Console.Error.WriteLine($"Unexpected argument '{args[i]}'.");
+        Console.Error.WriteLine($"Unexpected argument '{args[i]}' (options: {string.Join(' ', known.Select(k => $"--{k}"))}, each with a value).");
         return 2;
     }
     values[args[i][2..]] = args[i + 1];

@@ -214,6 +214,9 @@ public sealed class DatasetTests
     {
         Assert.AreEqual(2.0, ImageStatistics.Spread([2, 4, 4, 4, 5, 5, 7, 9]), 1e-12);
         Assert.AreEqual(0.0, ImageStatistics.Spread([3, 3, 3]), 1e-12);
+        Assert.AreEqual(ImageStatistics.Spread([10, 30, 35]), ImageStatistics.AngleSpreadDegrees([10, 30, 35]), 1e-9);
+        Assert.AreEqual(1.0, ImageStatistics.AngleSpreadDegrees([179, -179]), 1e-9, "close across ±180°");
+        Assert.AreEqual(ImageStatistics.Spread([-160, -130]), ImageStatistics.AngleSpreadDegrees([200, 590]), 1e-9, "whole turns do not count");
         Assert.AreEqual(0.0, ImageStatistics.CircularSpreadDegrees([10, 10, 10]), 1e-6);
 
         // Axes 89° and −89° differ by 2° modulo 180°, so they spread as little as 0° and 2°.

@@ -38,6 +38,29 @@ public static class ImageStatistics
         return degrees <= -90 ? degrees + 180 : degrees;
     }
 
+    /// <summary>
+    /// Circular standard deviation of angles (period 360°): the spread around their circular mean, so that angles on
+    /// both sides of ±180° count as close.
+    /// </summary>
+    /// <param name="degrees">At least one angle, in degrees.</param>
+    public static double AngleSpreadDegrees(IReadOnlyList<double> degrees)
+    {
+        ArgumentNullException.ThrowIfNull(degrees);
+        double c = degrees.Sum(a => Math.Cos(a * Math.PI / 180.0));
+        double s = degrees.Sum(a => Math.Sin(a * Math.PI / 180.0));
+        double mean = Math.Atan2(s, c) * 180.0 / Math.PI;
+        return Spread([.. degrees.Select(a => WrapDegrees(a - mean))]);
+    }
+
+    /// <summary>The same angle in (−180°, 180°].</summary>
+    public static double WrapDegrees(double degrees)
+    {
+        double wrapped = degrees % 360.0;
+        if (wrapped <= -180) wrapped += 360;
+        else if (wrapped > 180) wrapped -= 360;
+        return wrapped;
+    }
+
     /// <summary>Population standard deviation.</summary>
     /// <param name="values">At least one value.</param>
     public static double Spread(IReadOnlyList<double> values)

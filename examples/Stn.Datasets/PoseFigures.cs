@@ -61,7 +61,7 @@ public static class PoseFigures
         double angle = Math.Atan2(c - b, a + d) * 180.0 / Math.PI;
         double cx = 2 * applied.ShiftX / canvasWidth - tx, cy = 2 * applied.ShiftY / canvasHeight - ty;
         return new Pose(
-            Wrap(applied.AngleDegrees + angle),
+            ImageStatistics.WrapDegrees(applied.AngleDegrees + angle),
             applied.Scale / Math.Sqrt(Math.Abs(det)),
             (d * cx - b * cy) / det,
             (-c * cx + a * cy) / det,
@@ -136,14 +136,7 @@ public static class PoseFigures
             ratios.Average(r => r.PositionInInput));
     }
 
-    /// <summary>Circular standard deviation (period 360°) around the circular mean, in degrees.</summary>
-    private static double AngleSpread(IReadOnlyList<Pose> poses)
-    {
-        double c = poses.Sum(p => Math.Cos(p.AngleDegrees * Math.PI / 180.0));
-        double s = poses.Sum(p => Math.Sin(p.AngleDegrees * Math.PI / 180.0));
-        double mean = Math.Atan2(s, c) * 180.0 / Math.PI;
-        return ImageStatistics.Spread([.. poses.Select(p => Wrap(p.AngleDegrees - mean))]);
-    }
+    private static double AngleSpread(IReadOnlyList<Pose> poses) => ImageStatistics.AngleSpreadDegrees([.. poses.Select(p => p.AngleDegrees)]);
 
     private static double LogScaleSpread(IReadOnlyList<Pose> poses) => ImageStatistics.Spread([.. poses.Select(p => Math.Log(p.Scale))]);
 
@@ -153,13 +146,5 @@ public static class PoseFigures
         double sx = ImageStatistics.Spread([.. poses.Select(p => position(p).X)]);
         double sy = ImageStatistics.Spread([.. poses.Select(p => position(p).Y)]);
         return Math.Sqrt(sx * sx + sy * sy);
-    }
-
-    private static double Wrap(double degrees)
-    {
-        double wrapped = degrees % 360.0;
-        if (wrapped <= -180) wrapped += 360;
-        else if (wrapped > 180) wrapped -= 360;
-        return wrapped;
     }
 }
