@@ -71,10 +71,9 @@ internal sealed class LabelKeys
 
     /// <summary>A display name of class <paramref name="index"/> (0-based), the same in every culture as ML.NET's own
     /// conversions to text (a label of 1.5 is "1.5", not "1,5").</summary>
-    public string Name(int index) =>
-        Convert.ToString(Values?.GetValue(index), CultureInfo.InvariantCulture) is { Length: > 0 } name
-            ? name
-            : (index + 1).ToString(CultureInfo.InvariantCulture);
+    public string Name(int index) => Values is null
+        ? (index + 1).ToString(CultureInfo.InvariantCulture)
+        : Convert.ToString(Values.GetValue(index), CultureInfo.InvariantCulture) ?? "";
 
     public KeyDataViewType KeyType => new(typeof(uint), (ulong)Count);
 
