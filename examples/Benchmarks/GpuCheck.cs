@@ -67,9 +67,9 @@ internal static class GpuCheck
                 ImageHeight = side, ImageWidth = side, Epochs = epochCount, BatchSize = batchSize, Seed = Seed,
                 ScoringBatchSize = ScoringBatch,
                 // What the PyTorch mirror trains: the classic transformer (one localisation step from the whole input,
-                // width 1) on the cross-entropy alone.
+                // width 1) on the cross-entropy alone, at one constant rate.
                 RefinementSteps = 1, LocalisationWidth = 1, LocalisationWarmupEpochs = 0, AlignmentWeight = 0,
-                MomentNormalisation = false,
+                MomentNormalisation = false, LearningRateSchedule = LearningRateSchedule.Constant,
             }).Fit(data);
 
         // Warm-up: libtorch's lazy initialisation (and cuDNN's on a GPU) is not timed.
@@ -185,7 +185,7 @@ internal static class GpuCheck
     private static LabelledImages Subset(LabelledImages images, int count) => images with
     {
         Pixels = images.Pixels[..(count * images.ImageLength)], Labels = images.Labels[..count], Count = count,
-        Distortions = images.Distortions[..count],
+        Distortions = images.Distortions[..count], Boxes = images.Boxes[..count],
     };
 
     private static IDataView View(MLContext ml, LabelledImages images) =>
@@ -211,7 +211,8 @@ internal static class GpuCheck
         return copy.ToArray();
     }
 
-    private static void ReadScores(IDataView scored)
+    /// <summary>Cursors the Score column through, as a batch scorer does; the values are not kept.</summary>
+    internal static void ReadScores(IDataView scored)
     {
         using var cursor = scored.GetRowCursor(scored.Schema.Where(c => c.Name == "Score"));
         var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);

@@ -51,8 +51,9 @@ StnClassifyTransformer FitMLNet(IDataView data, int epochCount) =>
         ImageHeight = Side, ImageWidth = Side, Channels = 1, Epochs = epochCount, BatchSize = batchSize,
         LearningRate = LearningRate, Seed = Seed, ScoringBatchSize = ScoringBatch,
         // The plain loop trains the classic network (one localisation step from the whole input, width 1) with the
-        // cross-entropy alone and one learning rate: the comparison is of the plumbing, not of the recipe.
+        // cross-entropy alone and one constant learning rate: the comparison is of the plumbing, not of the recipe.
         AlignmentWeight = 0, RefinementSteps = 1, LocalisationWidth = 1, LocalisationWarmupEpochs = 0, MomentNormalisation = false,
+        LearningRateSchedule = LearningRateSchedule.Constant,
     }).Fit(data);
 
 PlainStn FitPlain(LabelledImages data, int epochCount) =>
@@ -209,15 +210,7 @@ Console.WriteLine($"    managed bytes allocated:  {GC.GetTotalAllocatedBytes() /
 plain.Dispose();
 return 0;
 
-void ScoreMLNet()
-{
-    var scored = model.Transform(scoreView);
-    using var cursor = scored.GetRowCursor(scored.Schema.Where(c => c.Name == "Score"));
-    var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
-    var score = default(VBuffer<float>);
-    while (cursor.MoveNext())
-        getter(ref score);
-}
+void ScoreMLNet() => GpuCheck.ReadScores(model.Transform(scoreView));
 
 IDataView Keyed(IDataView view) => ml.Transforms.Conversion.MapValueToKey("Label").Fit(view).Transform(view);
 
