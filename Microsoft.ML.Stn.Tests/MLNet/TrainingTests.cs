@@ -44,7 +44,7 @@ public sealed class TrainingTests
         var epochEnds = reports.Where(r => r.IsEpochEnd).ToList();
         Assert.HasCount(2, epochEnds);
         Assert.AreEqual(4 * 2, reports.Count(r => !r.IsEpochEnd), "one report per batch: 100 rows in batches of 32");
-        Assert.IsTrue(epochEnds.All(r => r.Loss > 0 && r.ImagesPerSecond > 0 && r.TrainingAccuracy >= 0));
+        Assert.IsTrue(epochEnds.All(r => r.Loss > 0 && r.ImagesPerSecond > 0 && r.TrainingAccuracy is >= 0 and <= 1));
     }
 
     [TestMethod]
@@ -90,18 +90,34 @@ public sealed class TrainingTests
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(GlyphData.View(ml, GlyphData.Images(300, seed: 31)));
         var train = keyed.Transform(GlyphData.View(ml, GlyphData.Images(300, seed: 31)));
         var validation = keyed.Transform(GlyphData.View(ml, GlyphData.Images(100, seed: 32)));
-        var options = Quick();
-        options.Epochs = 12;
-        options.LearningRate = 0.02f;
-        options.ValidationData = validation;
-        options.EarlyStoppingPatience = 2;
-        var model = ml.Transforms.StnClassify(options).Fit(train);
+        StnClassifyOptions Options()
+        {
+            var options = Quick();
+            options.Epochs = 12;
+            options.LearningRate = 0.005f;
+            // At a constant rate the first k epochs of a longer run are a k-epoch run, whose model can be compared.
+            options.LearningRateSchedule = LearningRateSchedule.Constant;
+            return options;
+        }
+        var withValidation = Options();
+        withValidation.ValidationData = validation;
+        withValidation.EarlyStoppingPatience = 2;
+        var model = new MLContext(3).Transforms.StnClassify(withValidation).Fit(train);
 
         var history = model.TrainingHistory;
         Assert.IsTrue(history.All(h => h.ValidationAccuracy is not null));
         double best = history.Max(h => h.ValidationAccuracy!.Value);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(validation));
         Assert.AreEqual(best, metrics.MicroAccuracy, 1e-9, "the kept weights are those of the best validation epoch");
+
+        // The first epoch that reached the best accuracy is the one kept, not the last one trained.
+        int bestEpoch = history.First(h => h.ValidationAccuracy == best).Epoch;
+        Console.WriteLine($"validation accuracy by epoch: {string.Join(" ", history.Select(h => h.ValidationAccuracy))}; best first at epoch {bestEpoch}");
+        var shorter = Options();
+        shorter.Epochs = bestEpoch;
+        var reference = new MLContext(3).Transforms.StnClassify(shorter).Fit(train);
+        TrainedModel.AssertSame(TrainedModel.Vectors(reference.Transform(validation), "Score"), TrainedModel.Vectors(model.Transform(validation), "Score"), 0,
+            $"the model after epoch {bestEpoch} of {history.Count}");
     }
 
     [TestMethod]
