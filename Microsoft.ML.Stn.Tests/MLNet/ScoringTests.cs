@@ -71,15 +71,18 @@ public sealed class ScoringTests
         var featureGetter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Features"]);
         var scoreGetter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
         VBuffer<float> f = default, s = default;
-        int rows = 0;
+        int rows = 0, moved = 0;
         while (cursor.MoveNext())
         {
             featureGetter(ref f);
             scoreGetter(ref s);
-            TrainedModel.AssertSame(new[] { byFirstPixels[Key(f.DenseValues().ToArray())] }, new[] { s.DenseValues().ToArray() }, 1e-6, "shuffled row");
+            var key = Key(f.DenseValues().ToArray());
+            TrainedModel.AssertSame(new[] { byFirstPixels[key] }, new[] { s.DenseValues().ToArray() }, 1e-6, "shuffled row");
+            if (key != Key(features[rows])) moved++;
             rows++;
         }
         Assert.AreEqual(features.Length, rows);
+        Assert.IsGreaterThan(0, moved, "the cursor really served the rows in another order");
     }
 
     [TestMethod]
@@ -97,6 +100,8 @@ public sealed class ScoringTests
     public void CursorWithoutAddedColumnsPassesInputThrough()
     {
         var scored = TrainedModel.Model.Transform(TrainedModel.TestView);
+        TrainedModel.AssertSame(TrainedModel.Vectors(TrainedModel.TestView, "Features"), TrainedModel.Vectors(scored, "Features"), 0,
+            "the input's pixels, row by row");
         var labels = scored.GetColumn<uint>("Label").ToArray();
         Assert.HasCount(TrainedModel.TestImages.Count, labels);
         Assert.IsTrue(labels.All(l => l >= 1 && l <= 10));
