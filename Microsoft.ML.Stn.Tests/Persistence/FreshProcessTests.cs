@@ -6,7 +6,9 @@ namespace Microsoft.ML.Stn.Tests.Persistence;
 [TestClass]
 public sealed class FreshProcessTests
 {
-    private const double Tolerance = 1e-6;
+    // Float rounding only: the child scores the PredictionEngine route one row a pass and with libtorch's own thread
+    // count, and other batch sizes and thread counts may pick other kernel blockings (as in ScoringTests).
+    private const double Tolerance = 1e-5;
 
     private sealed record Scored(float[] Score, float[] Theta, uint PredictedLabel);
 
